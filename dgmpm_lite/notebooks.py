@@ -1,0 +1,101 @@
+"""Run the notebook series with papermill: the instructor's ``dgmpm-lite figures`` command.
+
+Every ``notebooks/NN_*.ipynb`` is executed in order into the git-ignored ``build/``; each
+notebook saves its figures through :func:`dgmpm_lite.viz.savefig` into ``FIG_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import REPO_ROOT
+
+NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+
+
+def notebook_paths(root: Path = REPO_ROOT / "notebooks") -> list[Path]:
+    """The numbered notebooks of the series, in teaching order."""
+    return sorted(p for p in root.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name))
+
+
+def run_series(
+    fig_dir: Path = REPO_ROOT / "figures",
+    build_dir: Path = REPO_ROOT / "build",
+    smoke: bool = False,
+    device: str = "auto",
+    seed: int = 0,
+    only: list[str] | None = None,
+) -> list[Path]:
+    """Execute the series with papermill; returns the executed notebook paths."""
+    import papermill as pm
+
+    fig_dir, build_dir = Path(fig_dir).resolve(), Path(build_dir).resolve()
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    paths = notebook_paths()
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
+        if not paths:
+            raise ValueError(f"no notebook matches {only}; have {[p.name for p in notebook_paths()]}")
+    done = []
+    for nb in tqdm(paths, desc="notebooks", unit="nb"):
+        out = build_dir / nb.name
+        pm.execute_notebook(
+            str(nb),
+            str(out),
+            parameters=dict(SMOKE=smoke, DEVICE=device, FIG_DIR=str(fig_dir), SEED=seed),
+            kernel_name="python3",
+            cwd=str(nb.parent),
+            progress_bar=False,
+        )
+        done.append(out)
+    return done
+
+
+COLAB_REPO = "dgmpm-lite/dgmpm_lite"
+"""GitHub ``owner/name`` the Colab badges point at."""
+
+
+def colab_url(notebook_name: str) -> str:
+    """The "Open in Colab" address of ``notebooks/<notebook_name>``."""
+    return f"https://colab.research.google.com/github/{COLAB_REPO}/blob/main/notebooks/{notebook_name}"
+
+
+class Settings:
+    """What the cell after ``parameters`` derives: smoke mode, device, figure folder, seed."""
+
+    def __init__(self, smoke: bool, device, fig_dir: Path, seed: int) -> None:
+        self.smoke, self.device, self.fig_dir, self.seed = smoke, device, fig_dir, seed
+
+    def __repr__(self) -> str:
+        return f"Settings(smoke={self.smoke}, device={self.device}, fig_dir={self.fig_dir}, seed={self.seed})"
+
+
+def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: int = 0) -> Settings:
+    """Resolve a notebook's parameters.
+
+    ``DGMPM_SMOKE=1`` in the environment forces smoke mode (nbval cannot inject parameters);
+    an empty ``fig_dir`` means ``<repo>/figures`` (paths never depend on the working
+    directory: nbval runs in ``notebooks/``, papermill in the caller's folder). Seeds Python,
+    NumPy and torch, and makes matplotlib's output reproducible.
+    """
+    import random
+
+    import matplotlib
+    import numpy as np
+    import torch
+
+    from .device import resolve_device
+    from .viz import default_fig_dir
+
+    smoke = bool(smoke) or os.environ.get("DGMPM_SMOKE", "") == "1"
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    matplotlib.rcParams["svg.hashsalt"] = str(seed)
+    out = Path(fig_dir) if fig_dir else default_fig_dir()
+    return Settings(smoke, resolve_device(device), out, seed)

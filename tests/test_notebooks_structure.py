@@ -1,0 +1,45 @@
+"""Structure of the notebook series (execution itself is nbval's job in `make test`)."""
+
+import json
+import re
+
+import papermill as pm
+import pytest
+
+from conftest import REPO_ROOT
+from dgmpm_lite.notebooks import colab_url, notebook_paths
+
+NOTEBOOKS = notebook_paths()
+COMMON_PARAMETERS = {"SMOKE": "bool", "DEVICE": "str", "FIG_DIR": "str", "SEED": "int"}
+
+
+def test_there_are_notebooks_numbered_without_gaps():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers and numbers == list(range(len(numbers)))
+    stray = [p.name for p in (REPO_ROOT / "notebooks").glob("*.ipynb") if p not in NOTEBOOKS]
+    assert stray == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_parameters_cell(path):
+    params = pm.inspect_notebook(str(path))
+    for name, typ in COMMON_PARAMETERS.items():
+        assert name in params, f"{path.name} lacks parameter {name}"
+        assert params[name]["inferred_type_name"] == typ
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stripped_badge_kernel_and_install_guard(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code), "outputs not stripped"
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    first = "".join(nb["cells"][0]["source"])
+    badge = re.findall(r"\((https://colab\.research\.google\.com/github/[^)]+)\)", first)
+    assert badge == [colab_url(path.name)]
+    install = "".join(code[0]["source"])
+    assert 'find_spec("google.colab")' in install
+    pip_calls = [l for l in install.splitlines() if "check_call" in l]
+    assert pip_calls and all('"pip"' in l and "torch" not in l for l in pip_calls), "never reinstall torch"
+    tags = [c.get("metadata", {}).get("tags", []) for c in code]
+    assert tags[1] == ["parameters"], "the parameters cell must be the second code cell"

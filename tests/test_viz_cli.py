@@ -1,0 +1,74 @@
+"""Figures helper, command line, device selection."""
+
+import hashlib
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from dgmpm_lite.cli import main
+from dgmpm_lite.device import resolve_device
+from dgmpm_lite.viz import davis_palette, overlay, savefig
+
+
+def test_savefig_is_byte_identical_on_rerun(tmp_path):
+    digests = []
+    for run in range(2):
+        fig, ax = plt.subplots()
+        ax.imshow(np.arange(12).reshape(3, 4))
+        path = savefig(fig, "demo", tmp_path / str(run))
+        plt.close(fig)
+        digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert path.name == "demo.png" and digests[0] == digests[1]
+
+
+def test_savefig_rejects_paths_as_names(tmp_path):
+    fig = plt.figure()
+    with pytest.raises(ValueError, match="plain file stem"):
+        savefig(fig, "../evil", tmp_path)
+    plt.close(fig)
+
+
+def test_overlay_colours_objects_only():
+    frame = torch.full((3, 4, 5), 0.5)
+    labels = np.zeros((4, 5), dtype=np.uint8)
+    labels[1, 2] = 1
+    img = overlay(frame, labels, alpha=1.0)
+    np.testing.assert_allclose(img[1, 2], davis_palette()[1] / 255.0)
+    np.testing.assert_allclose(img[0, 0], [0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match="labels are"):
+        overlay(frame, np.zeros((3, 3)))
+
+
+def test_davis_palette_first_colours():
+    np.testing.assert_array_equal(davis_palette()[:4], [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]])
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in {"cpu", "cuda", "mps"}
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        resolve_device("gpu0")
+
+
+def test_benchmark_command_prints_a_table(capsys):
+    assert main(["benchmark", "--backbones", "resnet18", "--sizes", "64x96", "--repeats", "1", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "| resnet18 |" in out and "64x96" in out and "ms / frame" in out
+
+
+def test_bad_size_argument_exits_nonzero():
+    proc = subprocess.run([sys.executable, "-m", "dgmpm_lite", "benchmark", "--sizes", "big"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "size must look like 240x432" in proc.stderr
+
+
+def test_unknown_notebook_prefix(tmp_path):
+    with pytest.raises(ValueError, match="no notebook matches"):
+        main(["figures", "--only", "99", "--fig-dir", str(tmp_path / "f"), "--build-dir", str(tmp_path / "b")])
