@@ -78,14 +78,14 @@ class Settings:
 def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: int = 0) -> Settings:
     """Resolve a notebook's parameters.
 
-    ``DGMPM_SMOKE=1`` in the environment forces smoke mode (nbval cannot inject parameters);
-    an empty ``fig_dir`` means ``<repo>/figures`` (paths never depend on the working
-    directory: nbval runs in ``notebooks/``, papermill in the caller's folder). Seeds Python,
-    NumPy and torch, and makes matplotlib's output reproducible.
+    ``DGMPM_SMOKE=1`` in the environment forces smoke mode (nbval cannot inject parameters).
+    An empty ``fig_dir`` means ``<repo>/figures``, or ``<repo>/build/smoke_figures`` in smoke
+    mode so that running the tests never overwrites the committed figures. Paths never depend
+    on the working directory (nbval runs in ``notebooks/``, papermill in the caller's
+    folder). Seeds Python, NumPy and torch.
     """
     import random
 
-    import matplotlib
     import numpy as np
     import torch
 
@@ -96,6 +96,8 @@ def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: in
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    matplotlib.rcParams["svg.hashsalt"] = str(seed)
-    out = Path(fig_dir) if fig_dir else default_fig_dir()
+    if fig_dir:
+        out = Path(fig_dir)
+    else:
+        out = REPO_ROOT / "build" / "smoke_figures" if smoke else default_fig_dir()
     return Settings(smoke, resolve_device(device), out, seed)

@@ -72,3 +72,16 @@ def test_bad_size_argument_exits_nonzero():
 def test_unknown_notebook_prefix(tmp_path):
     with pytest.raises(ValueError, match="no notebook matches"):
         main(["figures", "--only", "99", "--fig-dir", str(tmp_path / "f"), "--build-dir", str(tmp_path / "b")])
+
+
+def test_notebook_setup_smoke_mode_never_touches_committed_figures(monkeypatch):
+    from dgmpm_lite import REPO_ROOT
+    from dgmpm_lite.notebooks import setup
+
+    monkeypatch.setenv("DGMPM_SMOKE", "1")
+    cfg = setup(smoke=False, device="cpu", fig_dir="", seed=3)
+    assert cfg.smoke and cfg.fig_dir == REPO_ROOT / "build" / "smoke_figures"
+    assert torch.initial_seed() == 3
+    monkeypatch.delenv("DGMPM_SMOKE")
+    cfg = setup(smoke=False, device="cpu", fig_dir="/tmp/x", seed=0)
+    assert not cfg.smoke and str(cfg.fig_dir) == "/tmp/x"
