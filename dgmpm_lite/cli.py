@@ -37,6 +37,112 @@ def _benchmark(args) -> int:
     return 0
 
 
+DEFAULT_CHECKPOINT = "data_samples/checkpoints/dgmpm_synthetic.pt"
+
+
+class CliError(Exception):
+    """A problem with the user's arguments or files: printed as one line, exit status 2."""
+
+
+def _checkpoint_path(path: str | None):
+    from . import REPO_ROOT
+    from pathlib import Path
+
+    p = Path(path) if path else REPO_ROOT / DEFAULT_CHECKPOINT
+    if not p.is_file():
+        hint = "" if path else " (the shipped default; train one with `dgmpm-lite train` or pass --checkpoint)"
+        raise CliError(f"checkpoint not found: {p}{hint}")
+    return p
+
+
+def _train(args) -> int:
+    from .train import load_config, train
+
+    overrides = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CliError(f"--set expects KEY=VALUE, got {item!r}")
+        import json
+
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    if args.device:
+        overrides["device"] = args.device
+    cfg = load_config(args.config, **overrides)
+    path = train(cfg, args.out, overwrite=args.overwrite)
+    print(f"checkpoint: {path}")
+    if args.export:
+        from .train import export_model
+
+        print(f"exported: {export_model(path, args.export, overwrite=args.overwrite)}")
+    return 0
+
+
+def _segment(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from .data import load_own_video, write_label_png
+    from .infer import propagate
+
+    seq = load_own_video(args.frames, args.first_mask)
+    out = Path(args.out)
+    names = [Path(n).stem + ".png" for n in seq.frame_names]
+    existing = [n for n in names if (out / n).exists()]
+    if existing and not args.overwrite:
+        raise CliError(f"{out} already holds {len(existing)} result files (e.g. {existing[0]}); pass --overwrite to replace them")
+    if args.overlay and Path(args.overlay).exists() and not args.overwrite:
+        raise CliError(f"{args.overlay} exists; pass --overwrite to replace it")
+    model = None
+    if args.method == "dgmpm":
+        from .train import load_model
+
+        model = load_model(_checkpoint_path(args.checkpoint))
+    out.mkdir(parents=True, exist_ok=True)
+    writer = None
+    if args.overlay:
+        import cv2
+
+        from .viz import overlay
+
+        h, w = seq.size
+        writer = cv2.VideoWriter(str(args.overlay), cv2.VideoWriter_fourcc(*"mp4v"), args.fps, (w, h))
+    frames = (seq.frame(i) for i in range(len(seq)))
+    try:
+        for name, i_labels in tqdm(zip(names, enumerate(propagate(args.method, frames, seq.mask(0), model, args.device))), total=len(names), desc="segment"):
+            i, labels = i_labels
+            write_label_png(out / name, labels)
+            if writer is not None:
+                img = (overlay(seq.frame(i), labels) * 255).astype(np.uint8)
+                writer.write(img[..., ::-1])
+    finally:
+        if writer is not None:
+            writer.release()
+    print(f"wrote {len(names)} masks to {out}" + (f" and {args.overlay}" if args.overlay else ""))
+    return 0
+
+
+def _evaluate(args) -> int:
+    from pathlib import Path
+
+    from .metrics import evaluate_folders, write_results_csv
+
+    results = evaluate_folders(args.gt, args.results, args.sequences, progress=True)
+    out = Path(args.out or args.results)
+    try:
+        g, s = write_results_csv(out, results, overwrite=args.overwrite)
+    except FileExistsError as err:
+        raise CliError(f"{err} (pass --overwrite to replace)") from None
+    print(results)
+    print(f"wrote {g} and {s}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import REPO_ROOT
 
@@ -59,12 +165,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
     p.set_defaults(func=_benchmark)
+
+    p = sub.add_parser("train", help="train DGMPM (paper IV-B-1); resumes if --out holds a checkpoint")
+    p.add_argument("--config", default="synthetic", help="preset (paper, synthetic, smoke) or a JSON file")
+    p.add_argument("--out", required=True, help="run folder: last.pt, train_log.csv, val_log.csv, config.json")
+    p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override config keys, values as JSON (e.g. batch_size=4)")
+    p.add_argument("--device", default="", help="auto, cpu, cuda, mps (default: the config's)")
+    p.add_argument("--export", default="", help="also write a half-precision model file here at the end")
+    p.add_argument("--overwrite", action="store_true", help="start again even if --out holds a checkpoint")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("segment", help="segment a video (folder of frames or mp4/avi) from its first-frame mask")
+    p.add_argument("--frames", required=True, help="folder of frames or a video file")
+    p.add_argument("--first-mask", required=True, help="first-frame mask PNG (palette ids 1..K, grayscale or 0/255)")
+    p.add_argument("--out", required=True, help="folder for the palette PNG masks, named like the frames")
+    p.add_argument("--checkpoint", default="", help=f"model file (default: {DEFAULT_CHECKPOINT})")
+    p.add_argument("--method", default="dgmpm", choices=["dgmpm", "flow", "copy"], help="DGMPM or a baseline")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--overlay", default="", help="also write an mp4 with the masks over the frames")
+    p.add_argument("--fps", type=float, default=12.0, help="frame rate of the overlay video")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=_segment)
+
+    p = sub.add_parser("evaluate", help="DAVIS J&F of result PNGs against ground-truth PNGs")
+    p.add_argument("--gt", required=True, help="annotations folder with one sub-folder per sequence")
+    p.add_argument("--results", required=True, help="results folder, same layout and file names")
+    p.add_argument("--sequences", nargs="*", help="only these sequences")
+    p.add_argument("--out", default="", help="where to write the CSV files (default: --results)")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=_evaluate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (CliError, FileNotFoundError, FileExistsError, ValueError) as err:
+        print(f"dgmpm-lite {args.command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

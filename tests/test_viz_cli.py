@@ -69,9 +69,9 @@ def test_bad_size_argument_exits_nonzero():
     assert "size must look like 240x432" in proc.stderr
 
 
-def test_unknown_notebook_prefix(tmp_path):
-    with pytest.raises(ValueError, match="no notebook matches"):
-        main(["figures", "--only", "99", "--fig-dir", str(tmp_path / "f"), "--build-dir", str(tmp_path / "b")])
+def test_unknown_notebook_prefix(tmp_path, capsys):
+    assert main(["figures", "--only", "99", "--fig-dir", str(tmp_path / "f"), "--build-dir", str(tmp_path / "b")]) == 2
+    assert "no notebook matches ['99']" in capsys.readouterr().err
 
 
 def test_notebook_setup_smoke_mode_never_touches_committed_figures(monkeypatch):

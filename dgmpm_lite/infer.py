@@ -1,0 +1,179 @@
+"""Inference on a whole video (paper section IV-B-2).
+
+The annotated first frame is the reference and is encoded **once** (anchors per object).
+Then, frame by frame:
+
+1. the target frame is encoded **once** (ResNet side outputs and embedding), and those
+   features are shared by all K objects;
+2. the K objects go through the embedding distance module and the decoder together, as a
+   batch of K, each guided by *its own* previous mask;
+3. the label map takes, per pixel, the object with the largest foreground probability, and
+   background where no object's foreground probability exceeds 0.5 (i.e. its background
+   probability).
+
+Each object's previous mask for the next frame is its region in that fused label map (so two
+objects never claim the same pixel as guidance). Only the current frame and the previous
+masks are kept, so memory stays flat however long the video is: :func:`segment_video` is a
+generator that reads frames lazily and yields one label map at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from .device import resolve_device
+from .model import DGMPM, ReferenceEncoding
+
+
+class FramePrediction(NamedTuple):
+    labels: np.ndarray
+    """(H, W) uint8 object ids (0 = background), the ids of the first-frame mask."""
+    probabilities: np.ndarray | None
+    """(K, H, W) float32 foreground probability per object, when asked for."""
+
+
+def frame_to_tensor(frame: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 (H, W, 3) RGB array (or a (3, H, W) float tensor) -> (1, 3, H, W) float in [0, 1]."""
+    if isinstance(frame, torch.Tensor):
+        t = frame if frame.dim() == 4 else frame[None]
+        return t.to(device=device, dtype=torch.float32)
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise ValueError(f"a frame must be an (H, W, 3) RGB array, got shape {frame.shape}")
+    if frame.dtype != np.uint8:
+        raise ValueError(f"a frame array must be uint8 (0..255), got {frame.dtype}")
+    return torch.from_numpy(frame).to(device).permute(2, 0, 1)[None].float().div_(255)
+
+
+def fuse_labels(fg_probs: torch.Tensor, object_ids: torch.Tensor) -> torch.Tensor:
+    """Per pixel, the id of the object with the largest foreground probability.
+
+    ``fg_probs`` (K, H, W); background (0) where no probability exceeds 0.5.
+    """
+    best, index = fg_probs.max(dim=0)
+    return torch.where(best > 0.5, object_ids[index], torch.zeros_like(index))
+
+
+class VideoSegmenter:
+    """Streaming DGMPM inference: ``start`` with the first frame and mask, then ``step``.
+
+    Args:
+        model: a :class:`DGMPM` (put in eval mode and moved to ``device`` here).
+        device: ``"auto"`` (cuda, mps, cpu), or any torch device string.
+        amp: autocast to float16 on CUDA (ignored elsewhere).
+    """
+
+    def __init__(self, model: DGMPM, device: str | torch.device = "auto", amp: bool = True) -> None:
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.amp = amp and self.device.type == "cuda"
+        self.reference: ReferenceEncoding | None = None
+        self.prev_masks: torch.Tensor | None = None
+        self.object_ids: torch.Tensor | None = None
+
+    @torch.inference_mode()
+    def start(self, first_frame, first_labels: np.ndarray) -> np.ndarray:
+        """Encode the reference frame and its label map (object ids 1..K); returns the labels."""
+        frame = frame_to_tensor(first_frame, self.device)
+        labels = np.asarray(first_labels)
+        if labels.ndim != 2:
+            raise ValueError(f"the first-frame labels must be an (H, W) array, got shape {labels.shape}")
+        if labels.shape != tuple(frame.shape[-2:]):
+            raise ValueError(
+                f"the first frame is {frame.shape[-2]}x{frame.shape[-1]} but its mask is {labels.shape[0]}x{labels.shape[1]}"
+            )
+        ids = np.unique(labels)
+        ids = ids[ids != 0]
+        if ids.size == 0:
+            raise ValueError("the first-frame mask is empty: there is no object to segment")
+        lab = torch.from_numpy(labels.astype(np.int64)).to(self.device)
+        self.object_ids = torch.from_numpy(ids.astype(np.int64)).to(self.device)
+        masks = (lab[None] == self.object_ids[:, None, None]).float()[:, None]  # (K, 1, H, W)
+        with torch.autocast("cuda", enabled=self.amp):
+            self.reference = self.model.encode_reference(frame, masks)
+        self.prev_masks = masks
+        return labels.astype(np.uint8)
+
+    @torch.inference_mode()
+    def step(self, frame, return_probabilities: bool = False) -> FramePrediction:
+        """Segment the next frame; updates each object's previous mask."""
+        if self.reference is None:
+            raise RuntimeError("call start(first_frame, first_labels) before step()")
+        x = frame_to_tensor(frame, self.device)
+        with torch.autocast("cuda", enabled=self.amp):
+            out = self.model.segment(x, self.reference, self.prev_masks)
+        fg = out.logits.float().softmax(dim=1)[:, 1]  # (K, H, W)
+        labels = fuse_labels(fg, self.object_ids)
+        self.prev_masks = (labels[None] == self.object_ids[:, None, None]).float()[:, None]
+        probs = fg.cpu().numpy() if return_probabilities else None
+        return FramePrediction(labels.to(torch.uint8).cpu().numpy(), probs)
+
+
+def segment_video(
+    model: DGMPM,
+    frames: Iterable,
+    first_labels: np.ndarray,
+    device: str | torch.device = "auto",
+    return_probabilities: bool = False,
+    amp: bool = True,
+) -> Iterator[FramePrediction]:
+    """Yield a :class:`FramePrediction` for every frame; the first is the given mask.
+
+    ``frames`` is any iterable of uint8 (H, W, 3) RGB arrays, read one at a time (pass a
+    generator such as ``(seq.frame(i) for i in range(len(seq)))`` for a long video).
+    """
+    segmenter = VideoSegmenter(model, device, amp)
+    it = iter(frames)
+    try:
+        first = next(it)
+    except StopIteration:
+        raise ValueError("the video has no frames") from None
+    labels = segmenter.start(first, first_labels)
+    k = len(segmenter.object_ids)
+    first_probs = None
+    if return_probabilities:
+        first_probs = np.stack([(labels == int(i)).astype(np.float32) for i in segmenter.object_ids.cpu()]) if k else None
+    yield FramePrediction(labels, first_probs)
+    for frame in it:
+        yield segmenter.step(frame, return_probabilities)
+
+
+METHODS = ("dgmpm", "flow", "copy")
+"""DGMPM and the two classic baselines of :mod:`dgmpm_lite.baselines`, run the same way."""
+
+
+def propagate(
+    method: str,
+    frames: Iterable[np.ndarray],
+    first_labels: np.ndarray,
+    model: DGMPM | None = None,
+    device: str | torch.device = "auto",
+) -> Iterator[np.ndarray]:
+    """Yield one uint8 label map per frame (the first is ``first_labels``) for any method.
+
+    ``"dgmpm"`` needs ``model``; ``"flow"`` propagates the previous mask with dense optical
+    flow; ``"copy"`` repeats the first mask. Frames are read lazily, memory stays flat.
+    """
+    if method == "dgmpm":
+        if model is None:
+            raise ValueError("method 'dgmpm' needs a model")
+        for pred in segment_video(model, frames, first_labels, device=device):
+            yield pred.labels
+        return
+    from .baselines import CopyFirstMask, FlowPropagation
+
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
+        raise ValueError("the video has no frames")
+    labels = np.asarray(first_labels).astype(np.uint8)
+    runner = (FlowPropagation if method == "flow" else CopyFirstMask)(first, labels)
+    yield labels
+    for frame in it:
+        yield runner.step(frame)

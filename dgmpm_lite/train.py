@@ -1,0 +1,500 @@
+"""Training DGMPM (paper section IV-B-1).
+
+The paper trains in three stages with Adam on the cross-entropy of the 2-channel logits:
+
+1. static-image triplets (COCO + lucid-dreaming references), lr 1e-5;
+2. video triplets (YouTube-VOS), lr 5e-6;
+3. video triplets (DAVIS-2017), lr 1e-6.
+
+Those learning rates suit an ImageNet-pretrained backbone; they are the ``paper`` preset. The
+``synthetic`` preset trains a ResNet-18 **from scratch** on the project's synthetic
+occlusion/distractor videos (an endless in-memory generator, nothing written to disk) and
+learns in minutes on a GPU; ``smoke`` is a few steps for tests and CI.
+
+Mechanics a student can rely on:
+
+* **Reproducible and resumable.** Sample ``i`` of every dataset depends only on the seed and
+  ``i``; the model is initialised from the seed. Checkpoints (``last.pt``) hold the model,
+  the optimiser, the stage and step; they are written atomically (temporary file + rename),
+  and a run resumed after an interruption ends with exactly the same weights on the CPU as
+  an uninterrupted run.
+* **Logs** ``train_log.csv`` (loss per step) and ``val_log.csv`` (J&F on the validation
+  videos) for the notebooks to plot.
+* **Devices.** cuda, mps or cpu chosen automatically and printed once; mixed precision on
+  CUDA; several GPUs with ``torchrun --nproc_per_node N -m dgmpm_lite train ...``
+  (DistributedDataParallel; gloo on CPU).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from . import REPO_ROOT
+from .device import resolve_device
+from .model import DGMPM
+
+CHECKPOINT_FORMAT = "dgmpm_lite.train/1"
+MODEL_FORMAT = "dgmpm_lite.model/1"
+
+
+@dataclass
+class Stage:
+    """One training stage: which triplets, how many optimiser steps, which learning rate."""
+
+    name: str
+    kind: str  # "static" (single images, IV-B-1 stage 1) or "video" (stages 2-3)
+    steps: int
+    lr: float
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run. Saved in every checkpoint; a resume must match it."""
+
+    preset: str = "synthetic"
+    # model (paper III)
+    backbone: str = "resnet18"
+    weights: str | None = None  # "imagenet" downloads torchvision weights (online only)
+    use_distance: bool = True
+    use_prev_mask: bool = True
+    attention: str = "spatial"
+    width: int = 128
+    # data
+    data: str = "synthetic"  # "synthetic" (endless generator) or a DAVIS root folder
+    split: str = "train"
+    synthetic: dict = field(default_factory=dict)  # SyntheticConfig overrides
+    size: tuple[int, int] = (192, 320)
+    max_prev_interval: int = 3
+    # optimisation
+    batch_size: int = 8
+    stages: list[Stage] = field(default_factory=list)
+    seed: int = 0
+    # validation: J&F on these videos every val_every steps (0 = only at the end)
+    val_data: str = "data_samples/synthetic"
+    val_split: str = "val"
+    val_every: int = 0
+    val_max_frames: int = 0  # 0 = all frames
+    checkpoint_every: int = 100
+    # where and how (not part of the run's identity)
+    num_workers: int = 2
+    device: str = "auto"
+    amp: bool = True
+
+    RUNTIME_KEYS = ("num_workers", "device", "amp", "val_every", "checkpoint_every")
+
+    @property
+    def model_config(self) -> dict:
+        return dict(
+            backbone=self.backbone,
+            use_distance=self.use_distance,
+            use_prev_mask=self.use_prev_mask,
+            attention=self.attention,
+            embed_dim=64,
+            width=self.width,
+        )
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["size"] = list(self.size)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown training config keys {unknown}; known keys: {sorted(known)}")
+        d = dict(d)
+        d["stages"] = [s if isinstance(s, Stage) else Stage(**s) for s in d.get("stages", [])]
+        if "size" in d:
+            d["size"] = tuple(d["size"])
+        cfg = cls(**d)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        if not self.stages:
+            raise ValueError("a training config needs at least one stage")
+        for s in self.stages:
+            if s.kind not in ("static", "video"):
+                raise ValueError(f"stage {s.name!r}: kind must be 'static' or 'video', got {s.kind!r}")
+            if s.steps < 0 or s.lr <= 0:
+                raise ValueError(f"stage {s.name!r}: steps must be >= 0 and lr > 0")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+
+
+PRESETS: dict[str, dict] = {
+    # The paper's schedule; needs ImageNet weights and real data (COCO-like images, videos).
+    "paper": dict(
+        preset="paper", backbone="resnet50", weights="imagenet", size=(400, 800), batch_size=4,
+        stages=[Stage("static", "static", 20000, 1e-5), Stage("video-large", "video", 20000, 5e-6),
+                Stage("video-target", "video", 10000, 1e-6)],
+        val_every=2000, checkpoint_every=500,
+    ),
+    # From scratch on synthetic videos: a few minutes on a Colab GPU, longer on a CPU.
+    "synthetic": dict(
+        preset="synthetic", size=(192, 320), batch_size=8,
+        stages=[Stage("static", "static", 300, 1e-3), Stage("video", "video", 1500, 5e-4),
+                Stage("video-finetune", "video", 300, 1e-4)],
+        val_every=300, checkpoint_every=100, val_max_frames=24,
+    ),
+    # What a 2-core CPU trains in about 45 minutes (the shipped synthetic checkpoint).
+    "cpu": dict(
+        preset="cpu", size=(128, 224), batch_size=4, synthetic=dict(num_frames=12),
+        stages=[Stage("static", "static", 150, 1e-3), Stage("video", "video", 700, 5e-4),
+                Stage("video-finetune", "video", 150, 1e-4)],
+        val_every=250, checkpoint_every=50, val_max_frames=24,
+    ),
+    # A handful of steps on tiny frames: tests, CI and smoke-mode notebooks.
+    "smoke": dict(
+        preset="smoke", size=(64, 96), batch_size=2, synthetic=dict(num_frames=8),
+        stages=[Stage("static", "static", 2, 1e-3), Stage("video", "video", 2, 1e-3)],
+        val_every=0, checkpoint_every=2, val_max_frames=6, num_workers=0,
+    ),
+}
+
+
+def load_config(name_or_path: str | os.PathLike, **overrides) -> TrainConfig:
+    """A preset name (``paper``, ``synthetic``, ``smoke``) or a JSON file, plus overrides."""
+    text = str(name_or_path)
+    if text in PRESETS:
+        base = dict(PRESETS[text])
+    else:
+        path = Path(text)
+        if not path.is_file():
+            raise FileNotFoundError(f"training config {text!r} is neither a preset {sorted(PRESETS)} nor a file")
+        try:
+            base = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"training config {path} is not valid JSON: {err}") from None
+    base.update(overrides)
+    return TrainConfig.from_dict(base)
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def resolve_path(text: str) -> Path:
+    """Relative data paths are relative to the repository (as in the presets)."""
+    p = Path(text)
+    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+
+
+def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = None):
+    """The training videos: the endless synthetic generator or a DAVIS folder."""
+    from .data import DavisDataset, SyntheticConfig, SyntheticVideoSource
+
+    data = data or cfg.data
+    if data == "synthetic":
+        synth = SyntheticConfig(**{"height": cfg.size[0], "width": cfg.size[1], **cfg.synthetic})
+        return SyntheticVideoSource(synth, base_seed=1_000_000 + cfg.seed)
+    return DavisDataset(resolve_path(data), split=split or cfg.split)
+
+
+def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
+    from .data import StaticTripletDataset, VideoTripletDataset
+
+    source = video_source(cfg)
+    seed = cfg.seed * 1000 + cfg.stages.index(stage)
+    if stage.kind == "static":
+        if cfg.data == "synthetic":  # single frames of fresh synthetic videos
+            from .data import generate_video
+
+            short = dataclasses.replace(source.config, num_frames=4)
+            pairs = []
+            for i in range(64):
+                video = generate_video(short, seed=source.base_seed + 500_000 + i)
+                pairs.append((video.frames[i % 4], video.labels[i % 4]))
+            source = pairs
+        return StaticTripletDataset(source, size=cfg.size, length=length, seed=seed)
+    return VideoTripletDataset(source, size=cfg.size, length=length, max_prev_interval=cfg.max_prev_interval, seed=seed)
+
+
+# -- distributed ----------------------------------------------------------------------------
+
+
+def distributed_context() -> tuple[int, int]:
+    """(rank, world size); initialises the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Read a training or model checkpoint safely (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated file, not a torch file, unsafe pickle
+        raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {str(err)[:200]})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") not in (CHECKPOINT_FORMAT, MODEL_FORMAT):
+        raise ValueError(f"{path} is not a dgmpm_lite checkpoint")
+    return ckpt
+
+
+def config_differences(a: dict, b: dict) -> list[str]:
+    keys = sorted((set(a) | set(b)) - set(TrainConfig.RUNTIME_KEYS))
+    return [f"{k}: checkpoint {a.get(k)!r} vs config {b.get(k)!r}" for k in keys if a.get(k) != b.get(k)]
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
+    """Build a :class:`DGMPM` from a checkpoint (training or exported), in float32, eval mode."""
+    ckpt = load_checkpoint(path)
+    model_config = ckpt["model_config"]
+    model = DGMPM.from_config(model_config)
+    try:
+        model.load_state_dict({k: v.float() for k, v in ckpt["model"].items()})
+    except RuntimeError as err:
+        raise ValueError(f"checkpoint {path} does not fit its own model config {model_config}: {str(err)[:300]}") from None
+    return model.to(device).eval()
+
+
+def export_model(train_checkpoint: str | os.PathLike, out: str | os.PathLike, meta: dict | None = None, overwrite: bool = False) -> Path:
+    """Write a small inference checkpoint: the model weights in half precision + its config."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
+    ckpt = load_checkpoint(train_checkpoint)
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in ckpt["model"].items()}
+    info = {"trained_with": ckpt.get("config", {}), "global_step": ckpt.get("global_step", 0), **(meta or {})}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_save({"format": MODEL_FORMAT, "model_config": ckpt["model_config"], "model": state, "meta": json.dumps(info)}, out)
+    return out
+
+
+# -- validation -----------------------------------------------------------------------------
+
+
+def validate(model: DGMPM, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
+    """J&F of the model on the validation videos (DAVIS rules, :mod:`dgmpm_lite.metrics`)."""
+    from .infer import segment_video
+    from .metrics import evaluate_sequence, summarize
+
+    data = _validation_videos(cfg)
+    if data is None:
+        return {}
+    was_training = model.training
+    scores = {}
+    for seq in data:
+        n = len(seq) if not cfg.val_max_frames else min(len(seq), cfg.val_max_frames)
+        frames = (seq.frame(i) for i in range(n))
+        preds = [p.labels for p in segment_video(model, frames, seq.mask(0), device=device)]
+        scores[seq.name] = evaluate_sequence([seq.mask(i) for i in range(n)], preds)
+    model.train(was_training)
+    g = summarize(scores).global_metrics
+    return {"J&F": g["J&F-Mean"], "J": g["J-Mean"], "F": g["F-Mean"]}
+
+
+def _validation_videos(cfg: TrainConfig):
+    from .data import DavisDataset
+
+    if not cfg.val_data:
+        return None
+    root = resolve_path(cfg.val_data)
+    if not root.is_dir():
+        print(f"validation data {root} not found: skipping validation")
+        return None
+    return DavisDataset(root, split=cfg.val_split)
+
+
+# -- the loop -------------------------------------------------------------------------------
+
+
+class _StepSampler(torch.utils.data.Sampler):
+    """Dataset indices for steps ``start..steps-1`` of one rank: sample ids depend on the step only."""
+
+    def __init__(self, start: int, steps: int, batch: int, rank: int, world: int) -> None:
+        self.start, self.steps, self.batch, self.rank, self.world = start, steps, batch, rank, world
+
+    def __iter__(self):
+        for s in range(self.start, self.steps):
+            base = (s * self.world + self.rank) * self.batch
+            yield from range(base, base + self.batch)
+
+    def __len__(self) -> int:
+        return (self.steps - self.start) * self.batch
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+def _truncate_csv(path: Path, max_step: int) -> None:
+    """On resume, drop log rows written after the checkpoint (they will be written again)."""
+    if not path.exists():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    kept = [r for r in rows if int(r["global_step"]) <= max_step]
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(kept)
+
+
+def train(
+    cfg: TrainConfig,
+    out_dir: str | os.PathLike,
+    overwrite: bool = False,
+    max_steps: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Run (or resume) the training described by ``cfg`` into ``out_dir``; returns ``last.pt``.
+
+    ``out_dir/last.pt`` present: the run resumes from it (its config must match ``cfg``),
+    unless ``overwrite=True``, which starts again from scratch. ``max_steps`` stops after that
+    many optimiser steps in this call (used to test resuming).
+    """
+    cfg.validate()
+    rank, world = distributed_context()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "last.pt"
+    device = resolve_device(cfg.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    if rank == 0:
+        print(f"dgmpm-lite train: device {device}" + (f", {world} processes" if world > 1 else ""))
+
+    torch.manual_seed(cfg.seed)
+    model = DGMPM(weights=cfg.weights, **cfg.model_config).to(device)
+    use_amp = cfg.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.stages[0].lr)
+    stage_index, step_in_stage, global_step = 0, 0, 0
+
+    if ckpt_path.exists() and not overwrite:
+        ckpt = load_checkpoint(ckpt_path)
+        diffs = config_differences(ckpt.get("config", {}), cfg.to_dict())
+        if diffs:
+            raise ValueError(
+                f"{ckpt_path} was made with another config ({'; '.join(diffs)}); "
+                "use another --out folder, or --overwrite to start again"
+            )
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        if "scaler" in ckpt and use_amp:
+            scaler.load_state_dict(ckpt["scaler"])
+        stage_index, step_in_stage, global_step = ckpt["stage"], ckpt["step_in_stage"], ckpt["global_step"]
+        torch.set_rng_state(ckpt["torch_rng"])
+        if rank == 0:
+            print(f"resuming from {ckpt_path} at step {global_step}")
+            _truncate_csv(out / "train_log.csv", global_step)
+            _truncate_csv(out / "val_log.csv", global_step)
+    elif rank == 0:
+        for name in ("train_log.csv", "val_log.csv"):
+            (out / name).unlink(missing_ok=True)
+        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def save() -> None:
+        if rank != 0:
+            return
+        atomic_save(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "config": cfg.to_dict(),
+                "model_config": model.config,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scaler": scaler.state_dict(),
+                "stage": stage_index,
+                "step_in_stage": step_in_stage,
+                "global_step": global_step,
+                "torch_rng": torch.get_rng_state(),
+            },
+            ckpt_path,
+        )
+
+    def run_validation() -> None:
+        if rank != 0:
+            return
+        metrics = validate(model, cfg, device)
+        if metrics:
+            _append_csv(out / "val_log.csv", {"global_step": global_step, **{k: round(v, 5) for k, v in metrics.items()}})
+            tqdm.write(f"step {global_step}: validation J&F {metrics['J&F']:.3f}")
+
+    steps_this_call = 0
+    total = sum(s.steps for s in cfg.stages)
+    bar = tqdm(total=total, initial=global_step, desc="train", disable=not progress or rank != 0, unit="step")
+    model.train()
+    while stage_index < len(cfg.stages):
+        stage = cfg.stages[stage_index]
+        for group in optimizer.param_groups:
+            group["lr"] = stage.lr
+        dataset = stage_dataset(cfg, stage, length=stage.steps * cfg.batch_size * world)
+        sampler = _StepSampler(step_in_stage, stage.steps, cfg.batch_size, rank, world)
+        loader = DataLoader(dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.num_workers,
+                            pin_memory=device.type == "cuda", persistent_workers=False)
+        bar.set_description(f"train [{stage.name}]")
+        for batch in loader:
+            if max_steps is not None and steps_this_call >= max_steps:
+                bar.close()
+                save()
+                return ckpt_path
+            t0 = time.perf_counter()
+            x = {k: batch[k].to(device, non_blocking=True) for k in ("ref_frame", "ref_mask", "prev_mask", "target_frame", "target_mask")}
+            with torch.autocast("cuda", enabled=use_amp):
+                logits = net(x["target_frame"], x["ref_frame"], x["ref_mask"], x["prev_mask"]).logits
+                loss = F.cross_entropy(logits.float(), x["target_mask"][:, 0].long())
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            step_in_stage += 1
+            global_step += 1
+            steps_this_call += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+            if rank == 0:
+                _append_csv(out / "train_log.csv", {"global_step": global_step, "stage": stage.name, "loss": round(loss.item(), 6),
+                                                    "lr": stage.lr, "seconds": round(time.perf_counter() - t0, 4)})
+            if cfg.checkpoint_every and global_step % cfg.checkpoint_every == 0:
+                save()
+            if cfg.val_every and global_step % cfg.val_every == 0:
+                run_validation()
+        stage_index += 1
+        step_in_stage = 0
+    bar.close()
+    save()
+    run_validation()
+    return ckpt_path

@@ -1,0 +1,87 @@
+"""The dgmpm-lite command line: segment, evaluate, train; clear errors, no overwriting."""
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dgmpm_lite.cli import main
+from dgmpm_lite.data import read_label_png, write_jpeg, write_label_png
+from dgmpm_lite.data.toy import toy_clip
+
+
+@pytest.fixture
+def clip(tmp_path):
+    """A 6-frame folder video of a moving disc with its first-frame mask and ground truth."""
+    frames_dir, gt_dir = tmp_path / "frames", tmp_path / "gt" / "disc"
+    frames_dir.mkdir()
+    gt_dir.mkdir(parents=True)
+    for t in range(6):
+        frames, masks = toy_clip(64, 96, shift=2 * t, seed=0)
+        img = (frames[1].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
+        write_jpeg(frames_dir / f"{t:05d}.jpg", img)
+        write_label_png(gt_dir / f"{t:05d}.png", masks[1, 0].numpy().astype(np.uint8))
+    return frames_dir, gt_dir
+
+
+def global_jf(folder):
+    with open(folder / "global_results.csv") as f:
+        return float(next(csv.DictReader(f))["J&F-Mean"])
+
+
+def test_segment_then_evaluate_a_baseline(clip, tmp_path, capsys):
+    frames_dir, gt_dir = clip
+    out = tmp_path / "results" / "disc"
+    assert main(["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png"), "--out", str(out), "--method", "copy"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"{t:05d}.png" for t in range(6)]
+    np.testing.assert_array_equal(read_label_png(out / "00004.png"), read_label_png(gt_dir / "00000.png"))
+    assert main(["evaluate", "--gt", str(gt_dir.parent), "--results", str(out.parent)]) == 0
+    assert "J&F-Mean" in capsys.readouterr().out
+    assert (out.parent / "per-sequence_results.csv").exists()
+    assert 0 < global_jf(out.parent) < 0.9  # the disc moves away from the copied mask
+    # the ground truth scored against itself is perfect
+    shutil.copytree(gt_dir, tmp_path / "perfect" / "disc")
+    assert main(["evaluate", "--gt", str(gt_dir.parent), "--results", str(tmp_path / "perfect")]) == 0
+    assert global_jf(tmp_path / "perfect") == 1.0
+    assert main(["evaluate", "--gt", str(gt_dir.parent), "--results", str(tmp_path / "perfect")]) == 2  # no overwrite
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_segment_with_a_trained_checkpoint_and_overlay(clip, tmp_path):
+    frames_dir, gt_dir = clip
+    ckpt = tmp_path / "model.pt"
+    assert main(["train", "--config", "smoke", "--out", str(tmp_path / "run"), "--set", "size=[48,64]", "val_data=\"\"", "--export", str(ckpt)]) == 0
+    out = tmp_path / "res"
+    overlay = tmp_path / "overlay.mp4"
+    args = ["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png"), "--out", str(out), "--checkpoint", str(ckpt), "--overlay", str(overlay)]
+    assert main(args) == 0
+    assert len(list(out.glob("*.png"))) == 6 and overlay.stat().st_size > 0
+    before = (out / "00002.png").read_bytes()
+    assert main(args) == 2  # never overwrites without --overwrite
+    assert (out / "00002.png").read_bytes() == before
+    assert main(args + ["--overwrite"]) == 0
+
+
+def test_clear_errors_and_nonzero_exit(clip, tmp_path, capsys):
+    frames_dir, gt_dir = clip
+    assert main(["segment", "--frames", str(tmp_path / "nope"), "--first-mask", str(gt_dir / "00000.png"), "--out", str(tmp_path / "o")]) == 2
+    assert "not found" in capsys.readouterr().err
+    empty = tmp_path / "empty.png"
+    write_label_png(empty, np.zeros((64, 96), np.uint8))
+    assert main(["segment", "--frames", str(frames_dir), "--first-mask", str(empty), "--out", str(tmp_path / "o"), "--method", "copy"]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert main(["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png"), "--out", str(tmp_path / "o"), "--checkpoint", str(tmp_path / "missing.pt")]) == 2
+    assert "checkpoint" in capsys.readouterr().err
+    assert main(["evaluate", "--gt", str(gt_dir.parent), "--results", str(tmp_path / "none")]) == 2
+    assert main(["train", "--config", "nosuchpreset", "--out", str(tmp_path / "r")]) == 2
+    assert "neither a preset" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "segment", "evaluate", "benchmark", "figures"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    assert "usage: dgmpm-lite " + command in capsys.readouterr().out

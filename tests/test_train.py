@@ -1,0 +1,105 @@
+"""Training: it learns, resumes exactly, refuses foreign checkpoints, runs under torchrun."""
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from dgmpm_lite.train import TrainConfig, export_model, load_checkpoint, load_config, load_model, train
+
+TINY = dict(size=(48, 64), batch_size=2, synthetic={"num_frames": 6}, val_data="", checkpoint_every=1, num_workers=0)
+
+
+def tiny_config(**kw):
+    return load_config("smoke", **{**TINY, **kw})
+
+
+def read_losses(path):
+    with open(path) as f:
+        return [float(r["loss"]) for r in csv.DictReader(f)]
+
+
+def test_resume_after_interruption_gives_the_same_weights(tmp_path):
+    cfg = tiny_config()
+    straight = train(cfg, tmp_path / "a", progress=False)
+    train(cfg, tmp_path / "b", max_steps=3, progress=False)  # "interrupted" after 3 of 4 steps
+    assert load_checkpoint(tmp_path / "b" / "last.pt")["global_step"] == 3
+    resumed = train(cfg, tmp_path / "b", progress=False)
+    a, b = load_checkpoint(straight)["model"], load_checkpoint(resumed)["model"]
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    assert read_losses(tmp_path / "a" / "train_log.csv") == read_losses(tmp_path / "b" / "train_log.csv")
+    assert not [p for p in os.listdir(tmp_path / "b") if ".tmp" in p]  # atomic writes leave nothing behind
+
+
+def test_checkpoint_from_another_config_is_refused(tmp_path):
+    train(tiny_config(), tmp_path, max_steps=1, progress=False)
+    with pytest.raises(ValueError, match="was made with another config.*attention: checkpoint 'spatial' vs config 'none'"):
+        train(tiny_config(attention="none"), tmp_path, progress=False)
+
+
+def test_learns_on_synthetic_video_triplets(tmp_path):
+    torch.manual_seed(0)
+    cfg = tiny_config(stages=[{"name": "video", "kind": "video", "steps": 30, "lr": 1e-3}], size=(64, 96), batch_size=4, checkpoint_every=0)
+    train(cfg, tmp_path, progress=False)
+    losses = read_losses(tmp_path / "train_log.csv")
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    assert last < 0.6 * first, losses
+
+
+def test_export_is_half_precision_and_loads(tmp_path):
+    ckpt = train(tiny_config(), tmp_path / "run", progress=False)
+    out = export_model(ckpt, tmp_path / "model.pt")
+    state = load_checkpoint(out)["model"]
+    assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+    model = load_model(out)
+    assert model.config == load_checkpoint(ckpt)["model_config"]
+    with pytest.raises(FileExistsError):
+        export_model(ckpt, out)
+
+
+def test_bad_checkpoints_and_configs(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="cannot be read"):
+        load_checkpoint(junk)
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a dgmpm_lite checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+    with pytest.raises(ValueError, match="unknown training config keys \\['learning_rate'\\]"):
+        TrainConfig.from_dict({"learning_rate": 1})
+    with pytest.raises(ValueError, match="kind must be 'static' or 'video'"):
+        load_config("smoke", stages=[{"name": "x", "kind": "audio", "steps": 1, "lr": 1e-3}])
+    with pytest.raises(FileNotFoundError, match="neither a preset"):
+        load_config(str(tmp_path / "nope.json"))
+
+
+def test_paper_preset_keeps_the_paper_learning_rates():
+    cfg = load_config("paper")
+    assert [s.lr for s in cfg.stages] == [1e-5, 5e-6, 1e-6]
+    assert [s.kind for s in cfg.stages] == ["static", "video", "video"]
+    assert cfg.max_prev_interval == 3
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_with_torchrun(tmp_path):
+    code = (
+        "from dgmpm_lite.train import load_config, train;"
+        f"train(load_config('smoke', size=(48, 64), val_data='', num_workers=0), r'{tmp_path}', progress=False)"
+    )
+    script = tmp_path / "run.py"
+    script.write_text(code)
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29531", str(script)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "2 processes" in proc.stdout
+    ckpt = load_checkpoint(tmp_path / "last.pt")
+    assert ckpt["global_step"] == 4
