@@ -1,7 +1,9 @@
-"""Speed of the model: parameters and time per frame (``dgmpm-lite benchmark``).
+"""Speed of DGMPM and the baselines: time per frame and memory (``dgmpm-lite benchmark``).
 
 Measured the way inference runs (paper IV-B-2): the reference frame is encoded once, then
-each target frame is encoded once and decoded for every object. Reported numbers are the
+each target frame is encoded once and decoded for every object, through the same
+:class:`~dgmpm_lite.infer.VideoSegmenter` that ``dgmpm-lite segment`` uses (frame upload and
+label fusion included). The baselines run through the same loop. Reported numbers are the
 median over ``repeats`` frames after ``warmup`` frames; nothing here is asserted by tests.
 """
 
@@ -11,6 +13,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -19,7 +22,8 @@ from .model import DGMPM
 
 
 @dataclass
-class ForwardTiming:
+class Timing:
+    method: str
     backbone: str
     height: int
     width: int
@@ -27,13 +31,31 @@ class ForwardTiming:
     device: str
     parameters: int
     seconds_per_frame: float
+    peak_memory_mb: float
+    """CUDA: peak allocated memory. CPU: growth of the process's peak RSS during the run
+    (0 when an earlier, larger run already reached a higher peak)."""
 
     @property
     def fps(self) -> float:
         return 1.0 / self.seconds_per_frame
 
 
-def time_forward(
+def _boxes(objects: int, h: int, w: int) -> np.ndarray:
+    """A label map with ``objects`` boxes side by side (ids 1..K)."""
+    labels = np.zeros((h, w), dtype=np.uint8)
+    for k in range(objects):
+        labels[h // 4 : 3 * h // 4, k * w // objects + 2 : (k + 1) * w // objects - 2] = k + 1
+    return labels
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def time_method(
+    method: str = "dgmpm",
     backbone: str = "resnet18",
     size: tuple[int, int] = (240, 432),
     objects: int = 1,
@@ -41,57 +63,88 @@ def time_forward(
     repeats: int = 10,
     warmup: int = 2,
     model: DGMPM | None = None,
-) -> ForwardTiming:
-    """Median seconds per target frame of ``DGMPM.segment`` with a cached reference."""
+    channels_last: bool = False,
+    compile: bool = False,
+) -> Timing:
+    """Median seconds per frame of streaming inference (reference encoded once).
+
+    ``method`` is ``"dgmpm"`` (:class:`~dgmpm_lite.infer.VideoSegmenter`, mixed precision on
+    CUDA), ``"flow"`` or ``"copy"`` (the baselines). Frames are random noise: speed does not
+    depend on content.
+    """
+    from .baselines import CopyFirstMask, FlowPropagation
+    from .infer import VideoSegmenter
+
     dev = resolve_device(device)
-    model = (model or DGMPM(backbone, weights=None)).to(dev).eval()
     h, w = size
-    g = torch.Generator().manual_seed(0)
-    frame = torch.rand(1, 3, h, w, generator=g).to(dev)
-    masks = torch.zeros(objects, 1, h, w)
-    for k in range(objects):  # K boxes side by side
-        masks[k, :, h // 4 : 3 * h // 4, k * w // objects + 2 : (k + 1) * w // objects - 2] = 1
-    masks = masks.to(dev)
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(2)]
+    labels = _boxes(objects, h, w)
+    params = 0
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        torch.cuda.synchronize()
+    rss0 = _peak_rss_mb()
+    if method == "dgmpm":
+        model = model or DGMPM(backbone, weights=None)
+        params = model.num_parameters()
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        runner = VideoSegmenter(model, dev)
+        if compile:
+            runner.model = torch.compile(runner.model)
+        runner.start(frames[0], labels)
+        step = runner.step
+    elif method in ("flow", "copy"):
+        runner = (FlowPropagation if method == "flow" else CopyFirstMask)(frames[0], labels)
+        step = runner.step
+        backbone = "-"
+    else:
+        raise ValueError(f"unknown method {method!r}")
     times = []
-    with torch.inference_mode():
-        reference = model.encode_reference(frame, masks)
-        for i in range(warmup + repeats):
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            model.segment(frame, reference, masks)
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            if i >= warmup:
-                times.append(time.perf_counter() - t0)
-    return ForwardTiming(backbone, h, w, objects, str(dev), model.num_parameters(), statistics.median(times))
+    for i in range(warmup + repeats):
+        t0 = time.perf_counter()
+        step(frames[1 - i % 2])  # VideoSegmenter.step returns on the CPU: synchronised
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    if dev.type == "cuda" and method == "dgmpm":
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = max(0.0, _peak_rss_mb() - rss0)
+    return Timing(method, backbone, h, w, objects, str(dev) if method == "dgmpm" else "cpu", params, statistics.median(times), peak)
 
 
 def run_benchmark(
-    backbones=("resnet18", "resnet50"),
+    backbones=("resnet18",),
     sizes=((240, 432), (480, 854)),
-    objects=(1,),
+    objects=(1, 3),
+    methods=("dgmpm", "flow", "copy"),
     device: str = "auto",
     repeats: int = 10,
-) -> list[ForwardTiming]:
-    """Time every (backbone, size, objects) combination; returns the rows."""
+    channels_last: bool = False,
+    compile: bool = False,
+) -> list[Timing]:
+    """Time every (method, backbone, size, objects) combination; returns the rows."""
+    combos = []
+    for m in methods:
+        for b in (backbones if m == "dgmpm" else ("-",)):
+            combos += [(m, b, s, k) for s in sizes for k in objects]
     rows = []
-    combos = [(b, s, k) for b in backbones for s in sizes for k in objects]
-    for b, s, k in tqdm(combos, desc="benchmark", unit="config"):
-        model = DGMPM(b, weights=None)
-        rows.append(time_forward(b, s, k, device, repeats, model=model))
+    for m, b, s, k in tqdm(combos, desc="benchmark", unit="config"):
+        rows.append(time_method(m, b if b != "-" else "resnet18", s, k, device, repeats, channels_last=channels_last, compile=compile))
     return rows
 
 
-def format_table(rows: list[ForwardTiming]) -> str:
+def format_table(rows: list[Timing]) -> str:
     """A markdown table of the rows (pasted into the README as is)."""
     lines = [
-        "| backbone | parameters | size | objects | device | ms / frame | fps |",
-        "|---|---:|---|---:|---|---:|---:|",
+        "| method | backbone | parameters | size | objects | device | ms / frame | fps | peak memory (MB) |",
+        "|---|---|---:|---|---:|---|---:|---:|---:|",
     ]
     for r in rows:
+        params = f"{r.parameters / 1e6:.1f} M" if r.parameters else "-"
         lines.append(
-            f"| {r.backbone} | {r.parameters / 1e6:.1f} M | {r.height}x{r.width} | {r.objects} | "
-            f"{r.device} | {1000 * r.seconds_per_frame:.0f} | {r.fps:.1f} |"
+            f"| {r.method} | {r.backbone} | {params} | {r.height}x{r.width} | {r.objects} | {r.device} | "
+            f"{1000 * r.seconds_per_frame:.1f} | {r.fps:.1f} | {r.peak_memory_mb:.0f} |"
         )
     return "\n".join(lines)

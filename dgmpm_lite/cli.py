@@ -31,7 +31,8 @@ def _benchmark(args) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    rows = run_benchmark(args.backbones, args.sizes, args.objects, args.device, args.repeats)
+    rows = run_benchmark(args.backbones, args.sizes, args.objects, args.methods, args.device, args.repeats,
+                         channels_last=args.channels_last, compile=args.compile)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     print(format_table(rows))
     return 0
@@ -77,7 +78,7 @@ def _train(args) -> int:
     if args.export:
         from .train import export_model
 
-        print(f"exported: {export_model(path, args.export, overwrite=args.overwrite)}")
+        print(f"exported: {export_model(path, args.export, overwrite=args.overwrite, precision=args.precision)}")
     return 0
 
 
@@ -143,6 +144,40 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    import csv
+    from pathlib import Path
+
+    from .compare import evaluate_methods, results_table
+    from .data import DavisDataset
+    from .metrics import GLOBAL_COLUMNS
+    from .train import load_model
+
+    methods = {}
+    for item in args.model or []:
+        name, sep, path = item.partition("=")
+        if not sep:
+            name, path = "DGMPM", item
+        methods[name] = load_model(_checkpoint_path(path))
+    if not args.model:
+        methods["DGMPM"] = load_model(_checkpoint_path(None))
+    if not args.no_baselines:
+        methods["flow baseline"] = "flow"
+        methods["copy baseline"] = "copy"
+    if args.out and Path(args.out).exists() and not args.overwrite:
+        raise CliError(f"{args.out} exists; pass --overwrite to replace it")
+    results = evaluate_methods(DavisDataset(args.data, split=args.split), methods, args.max_frames, args.device)
+    print(results_table(results))
+    if args.out:
+        with open(args.out, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["method", *GLOBAL_COLUMNS, "seconds_per_frame"])
+            for name, res in results.items():
+                w.writerow([name, *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS), f"{res.seconds_per_frame:.4f}"])
+        print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import REPO_ROOT
 
@@ -157,10 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 00 02")
     p.set_defaults(func=_figures)
 
-    p = sub.add_parser("benchmark", help="time the model per frame (reference encoded once)")
-    p.add_argument("--backbones", nargs="+", default=["resnet18", "resnet50"], choices=["resnet18", "resnet34", "resnet50"])
+    p = sub.add_parser("benchmark", help="frames per second and memory of DGMPM and the baselines")
+    p.add_argument("--methods", nargs="+", default=["dgmpm", "flow", "copy"], choices=["dgmpm", "flow", "copy"])
+    p.add_argument("--backbones", nargs="+", default=["resnet18"], choices=["resnet18", "resnet34", "resnet50"])
     p.add_argument("--sizes", nargs="+", type=_size, default=[(240, 432), (480, 854)], help="HxW, e.g. 240x432")
-    p.add_argument("--objects", nargs="+", type=int, default=[1])
+    p.add_argument("--objects", nargs="+", type=int, default=[1, 3])
+    p.add_argument("--channels-last", action="store_true", help="channels_last memory format")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default="auto")
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
@@ -172,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override config keys, values as JSON (e.g. batch_size=4)")
     p.add_argument("--device", default="", help="auto, cpu, cuda, mps (default: the config's)")
     p.add_argument("--export", default="", help="also write a half-precision model file here at the end")
+    p.add_argument("--precision", default="float16", choices=["float16", "int8"], help="weights of the --export file")
     p.add_argument("--overwrite", action="store_true", help="start again even if --out holds a checkpoint")
     p.set_defaults(func=_train)
 
@@ -194,6 +233,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="", help="where to write the CSV files (default: --results)")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("compare", help="J&F of DGMPM checkpoints and the baselines on a DAVIS-layout dataset")
+    p.add_argument("--data", default="data_samples/synthetic", help="DAVIS-layout root (2016 or 2017)")
+    p.add_argument("--split", default="val")
+    p.add_argument("--model", nargs="*", metavar="NAME=CHECKPOINT", help="default: the shipped checkpoint")
+    p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--max-frames", type=int, default=0, help="first N frames of each video (0 = all)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", default="", help="also write the table as CSV")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=_compare)
     return parser
 
 

@@ -265,26 +265,69 @@ def config_differences(a: dict, b: dict) -> list[str]:
     return [f"{k}: checkpoint {a.get(k)!r} vs config {b.get(k)!r}" for k in keys if a.get(k) != b.get(k)]
 
 
+SCALE_SUFFIX = ".__int8_scale__"
+
+
+def quantize_state(state: dict, precision: str) -> dict:
+    """Shrink a state dict for shipping.
+
+    ``"float16"``: every float tensor in half precision (exact enough for inference).
+    ``"int8"``: convolution weights (4-D) as int8 with one float32 scale per output channel
+    (symmetric, ``w ~= q * scale``), everything else in float16; about half the size of
+    float16 for a ResNet. :func:`dequantize_state` undoes it.
+    """
+    if precision not in ("float16", "int8"):
+        raise ValueError(f"precision must be 'float16' or 'int8', got {precision!r}")
+    out = {}
+    for k, v in state.items():
+        if not v.is_floating_point():
+            out[k] = v
+        elif precision == "int8" and v.dim() == 4:
+            scale = v.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12) / 127
+            out[k] = torch.round(v / scale).to(torch.int8)
+            out[k + SCALE_SUFFIX] = scale.float()
+        else:
+            out[k] = v.half()
+    return out
+
+
+def dequantize_state(state: dict) -> dict:
+    """The float32 state dict of a (possibly quantised) shipped checkpoint."""
+    out = {}
+    for k, v in state.items():
+        if k.endswith(SCALE_SUFFIX):
+            continue
+        scale = state.get(k + SCALE_SUFFIX)
+        out[k] = v.float() * scale.float() if scale is not None else (v.float() if v.is_floating_point() else v)
+    return out
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
     """Build a :class:`DGMPM` from a checkpoint (training or exported), in float32, eval mode."""
     ckpt = load_checkpoint(path)
     model_config = ckpt["model_config"]
     model = DGMPM.from_config(model_config)
     try:
-        model.load_state_dict({k: v.float() for k, v in ckpt["model"].items()})
+        model.load_state_dict(dequantize_state(ckpt["model"]))
     except RuntimeError as err:
         raise ValueError(f"checkpoint {path} does not fit its own model config {model_config}: {str(err)[:300]}") from None
     return model.to(device).eval()
 
 
-def export_model(train_checkpoint: str | os.PathLike, out: str | os.PathLike, meta: dict | None = None, overwrite: bool = False) -> Path:
-    """Write a small inference checkpoint: the model weights in half precision + its config."""
+def export_model(
+    train_checkpoint: str | os.PathLike,
+    out: str | os.PathLike,
+    meta: dict | None = None,
+    overwrite: bool = False,
+    precision: str = "float16",
+) -> Path:
+    """Write a small inference checkpoint: the model weights (see :func:`quantize_state`) + config."""
     out = Path(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
     ckpt = load_checkpoint(train_checkpoint)
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in ckpt["model"].items()}
-    info = {"trained_with": ckpt.get("config", {}), "global_step": ckpt.get("global_step", 0), **(meta or {})}
+    state = quantize_state(ckpt["model"], precision)
+    info = {"trained_with": ckpt.get("config", {}), "global_step": ckpt.get("global_step", 0), "precision": precision, **(meta or {})}
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_save({"format": MODEL_FORMAT, "model_config": ckpt["model_config"], "model": state, "meta": json.dumps(info)}, out)
     return out
@@ -294,35 +337,21 @@ def export_model(train_checkpoint: str | os.PathLike, out: str | os.PathLike, me
 
 
 def validate(model: DGMPM, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
-    """J&F of the model on the validation videos (DAVIS rules, :mod:`dgmpm_lite.metrics`)."""
-    from .infer import segment_video
-    from .metrics import evaluate_sequence, summarize
-
-    data = _validation_videos(cfg)
-    if data is None:
-        return {}
-    was_training = model.training
-    scores = {}
-    for seq in data:
-        n = len(seq) if not cfg.val_max_frames else min(len(seq), cfg.val_max_frames)
-        frames = (seq.frame(i) for i in range(n))
-        preds = [p.labels for p in segment_video(model, frames, seq.mask(0), device=device)]
-        scores[seq.name] = evaluate_sequence([seq.mask(i) for i in range(n)], preds)
-    model.train(was_training)
-    g = summarize(scores).global_metrics
-    return {"J&F": g["J&F-Mean"], "J": g["J-Mean"], "F": g["F-Mean"]}
-
-
-def _validation_videos(cfg: TrainConfig):
+    """J&F of the model on the validation videos (DAVIS rules, :mod:`dgmpm_lite.compare`)."""
+    from .compare import evaluate_methods
     from .data import DavisDataset
 
     if not cfg.val_data:
-        return None
+        return {}
     root = resolve_path(cfg.val_data)
     if not root.is_dir():
         print(f"validation data {root} not found: skipping validation")
-        return None
-    return DavisDataset(root, split=cfg.val_split)
+        return {}
+    was_training = model.training
+    res = evaluate_methods(DavisDataset(root, split=cfg.val_split), {"dgmpm": model}, cfg.val_max_frames, device, progress=False)
+    model.train(was_training)
+    g = res["dgmpm"].global_metrics
+    return {"J&F": g["J&F-Mean"], "J": g["J-Mean"], "F": g["F-Mean"]}
 
 
 # -- the loop -------------------------------------------------------------------------------

@@ -79,9 +79,24 @@ def test_clear_errors_and_nonzero_exit(clip, tmp_path, capsys):
     assert "neither a preset" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["train", "segment", "evaluate", "benchmark", "figures"])
+@pytest.mark.parametrize("command", ["train", "segment", "evaluate", "compare", "benchmark", "figures"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
     assert exc.value.code == 0
     assert "usage: dgmpm-lite " + command in capsys.readouterr().out
+
+
+def test_compare_scores_checkpoints_and_baselines_on_the_same_videos(tmp_path, capsys):
+    ckpt = tmp_path / "m.pt"
+    assert main(["train", "--config", "smoke", "--out", str(tmp_path / "run"), "--set", "size=[48,64]", "val_data=\"\"", "--export", str(ckpt)]) == 0
+    out_csv = tmp_path / "table.csv"
+    assert main(["compare", "--model", f"tiny={ckpt}", "--max-frames", "4", "--device", "cpu", "--out", str(out_csv)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("| tiny |", "| flow baseline |", "| copy baseline |"):
+        assert name in printed
+    with open(out_csv) as f:
+        rows = list(csv.DictReader(f))
+    assert [r["method"] for r in rows] == ["tiny", "flow baseline", "copy baseline"]
+    assert all(0 <= float(r["J&F-Mean"]) <= 1 for r in rows)
+    assert main(["compare", "--model", f"tiny={ckpt}", "--out", str(out_csv)]) == 2  # no overwrite

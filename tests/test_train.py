@@ -62,6 +62,21 @@ def test_export_is_half_precision_and_loads(tmp_path):
         export_model(ckpt, out)
 
 
+def test_int8_export_is_smaller_and_close(tmp_path):
+    ckpt = train(tiny_config(), tmp_path / "run", progress=False)
+    half = export_model(ckpt, tmp_path / "half.pt")
+    small = export_model(ckpt, tmp_path / "int8.pt", precision="int8")
+    assert small.stat().st_size < 0.6 * half.stat().st_size
+    full = load_model(ckpt)
+    for name, w in load_model(small).state_dict().items():
+        ref = full.state_dict()[name]
+        if ref.is_floating_point() and ref.dim() == 4:  # per-channel int8: error <= half a step
+            step = ref.abs().amax(dim=(1, 2, 3), keepdim=True) / 127
+            assert ((w - ref).abs() <= 0.51 * step + 1e-3 * step.max()).all(), name
+    with pytest.raises(ValueError, match="precision must be"):
+        export_model(ckpt, tmp_path / "x.pt", precision="int4")
+
+
 def test_bad_checkpoints_and_configs(tmp_path):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")

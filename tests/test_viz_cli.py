@@ -58,9 +58,12 @@ def test_resolve_device():
 
 
 def test_benchmark_command_prints_a_table(capsys):
-    assert main(["benchmark", "--backbones", "resnet18", "--sizes", "64x96", "--repeats", "1", "--device", "cpu"]) == 0
+    assert main(["benchmark", "--backbones", "resnet18", "--sizes", "64x96", "--objects", "1", "2", "--repeats", "1", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
-    assert "| resnet18 |" in out and "64x96" in out and "ms / frame" in out
+    rows = [l for l in out.splitlines() if l.startswith("| ") and "64x96" in l]
+    assert len(rows) == 6  # 3 methods x 2 object counts
+    assert {r.split("|")[1].strip() for r in rows} == {"dgmpm", "flow", "copy"}
+    assert "| dgmpm | resnet18 |" in out and "ms / frame" in out
 
 
 def test_bad_size_argument_exits_nonzero():
