@@ -119,8 +119,7 @@ def _segment(args) -> int:
             i, labels = i_labels
             write_label_png(out / name, labels)
             if writer is not None:
-                img = (overlay(seq.frame(i), labels) * 255).astype(np.uint8)
-                writer.write(img[..., ::-1])
+                writer.write(overlay(seq.frame(i), labels)[..., ::-1])
     finally:
         if writer is not None:
             writer.release()

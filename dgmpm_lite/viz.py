@@ -15,21 +15,6 @@ import torch
 
 from . import REPO_ROOT
 
-# DAVIS palette colours for object ids 0..K (0 = background, black)
-def davis_palette(num: int = 256) -> np.ndarray:
-    """The DAVIS / PASCAL VOC colour palette as a (num, 3) uint8 array (id 0 is black)."""
-    palette = np.zeros((num, 3), dtype=np.uint8)
-    for i in range(num):
-        c, r, g, b = i, 0, 0, 0
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        palette[i] = (r, g, b)
-    return palette
-
-
 def default_fig_dir() -> Path:
     """``$DGMPM_FIG_DIR`` if set, else ``<repo>/figures``."""
     return Path(os.environ.get("DGMPM_FIG_DIR") or REPO_ROOT / "figures")
@@ -60,16 +45,16 @@ def to_image(frame: torch.Tensor | np.ndarray) -> np.ndarray:
     return frame.astype(np.float32) / 255.0 if frame.dtype == np.uint8 else frame.astype(np.float32)
 
 
-def overlay(frame, labels, alpha: float = 0.5) -> np.ndarray:
-    """Colour each object id of ``labels`` (H, W) over ``frame``; returns (H, W, 3) float."""
-    img = to_image(frame)
+def overlay(frame, labels, alpha: float = 0.5, contour: bool = True) -> np.ndarray:
+    """Colour each object id of ``labels`` (H, W) over ``frame`` (tensor or array); uint8 (H, W, 3).
+
+    The DAVIS palette colours of :func:`dgmpm_lite.data.overlay_mask`, for tensors too.
+    """
+    from .data.preview import overlay_mask
+
+    img = np.clip(np.rint(to_image(frame) * 255), 0, 255).astype(np.uint8)
     labels = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
-    labels = labels.squeeze().astype(np.int64)
-    if labels.shape != img.shape[:2]:
-        raise ValueError(f"labels are {labels.shape} but the frame is {img.shape[:2]}")
-    colours = davis_palette()[labels].astype(np.float32) / 255.0
-    on = (labels > 0)[..., None]
-    return np.where(on, (1 - alpha) * img + alpha * colours, img)
+    return overlay_mask(img, labels.squeeze().astype(np.uint8), alpha, contour)
 
 
 def heatmap(x: torch.Tensor | np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
