@@ -152,12 +152,12 @@ PRESETS: dict[str, dict] = {
                 Stage("video-finetune", "video", 300, 1e-4)],
         val_every=300, checkpoint_every=100, val_max_frames=24,
     ),
-    # What a 2-core CPU trains in about 45 minutes (the shipped synthetic checkpoint).
+    # What a 2-core CPU trains in about 45 minutes.
     "cpu": dict(
         preset="cpu", size=(128, 224), batch_size=4, synthetic=dict(num_frames=12),
-        stages=[Stage("static", "static", 150, 1e-3), Stage("video", "video", 700, 5e-4),
+        stages=[Stage("static", "static", 150, 1e-3), Stage("video", "video", 1700, 5e-4),
                 Stage("video-finetune", "video", 150, 1e-4)],
-        val_every=250, checkpoint_every=50, val_max_frames=24,
+        val_every=500, checkpoint_every=50, val_max_frames=24,
     ),
     # A handful of steps on tiny frames: tests, CI and smoke-mode notebooks.
     "smoke": dict(
