@@ -177,6 +177,15 @@ def _compare(args) -> int:
     return 0
 
 
+def _ablation(args) -> int:
+    from .ablation import run_ablation
+
+    _, table = run_ablation(args.config, args.out, args.variants, not args.no_baselines, args.max_frames, args.overwrite)
+    print(table)
+    print(f"wrote {args.out}/ablation.csv and ablation.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import REPO_ROOT
 
@@ -243,6 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="", help="also write the table as CSV")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_compare)
+
+    p = sub.add_parser("ablation", help="train the paper's ablation variants (Table IV) and score them together")
+    p.add_argument("--config", default="cpu", help="training preset or JSON file shared by all variants")
+    p.add_argument("--out", default="runs/ablation")
+    p.add_argument("--variants", nargs="*", help="default: DGMPM -EDM -PM -SAB -SAB+CAB")
+    p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--max-frames", type=int, default=0)
+    p.add_argument("--overwrite", action="store_true", help="retrain variants that already have a checkpoint")
+    p.set_defaults(func=_ablation)
     return parser
 
 

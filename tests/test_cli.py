@@ -79,7 +79,7 @@ def test_clear_errors_and_nonzero_exit(clip, tmp_path, capsys):
     assert "neither a preset" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["train", "segment", "evaluate", "compare", "benchmark", "figures"])
+@pytest.mark.parametrize("command", ["train", "segment", "evaluate", "compare", "ablation", "benchmark", "figures"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
