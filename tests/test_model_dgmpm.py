@@ -7,13 +7,7 @@ import torch.nn.functional as F
 from dgmpm_lite.data.toy import toy_clip
 from dgmpm_lite.model import DGMPM
 
-VARIANTS = {
-    "full": dict(),
-    "-EDM": dict(use_distance=False),
-    "-PM": dict(use_prev_mask=False),
-    "-SAB": dict(attention="none"),
-    "-SAB+CAB": dict(attention="channel"),
-}
+from dgmpm_lite.ablation import VARIANTS
 
 
 def object_mask(h, w, box):
