@@ -159,6 +159,13 @@ PRESETS: dict[str, dict] = {
                 Stage("video-finetune", "video", 150, 1e-4)],
         val_every=500, checkpoint_every=50, val_max_frames=24,
     ),
+    # The ablation study (Table IV) on a 2-core CPU: every variant trained alike, ~10 min each.
+    "ablation": dict(
+        preset="ablation", size=(128, 224), batch_size=4, synthetic=dict(num_frames=12),
+        stages=[Stage("static", "static", 100, 1e-3), Stage("video", "video", 500, 5e-4),
+                Stage("video-finetune", "video", 50, 1e-4)],
+        val_every=0, checkpoint_every=50, val_max_frames=24,
+    ),
     # A handful of steps on tiny frames: tests, CI and smoke-mode notebooks.
     "smoke": dict(
         preset="smoke", size=(64, 96), batch_size=2, synthetic=dict(num_frames=8),
