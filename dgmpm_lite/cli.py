@@ -38,22 +38,17 @@ def _benchmark(args) -> int:
     return 0
 
 
-DEFAULT_CHECKPOINT = "data_samples/checkpoints/dgmpm_synthetic.pt"
-
-
 class CliError(Exception):
     """A problem with the user's arguments or files: printed as one line, exit status 2."""
 
 
 def _checkpoint_path(path: str | None):
-    from . import REPO_ROOT
-    from pathlib import Path
+    from .train import default_checkpoint
 
-    p = Path(path) if path else REPO_ROOT / DEFAULT_CHECKPOINT
-    if not p.is_file():
-        hint = "" if path else " (the shipped default; train one with `dgmpm-lite train` or pass --checkpoint)"
-        raise CliError(f"checkpoint not found: {p}{hint}")
-    return p
+    try:
+        return default_checkpoint(path or "")
+    except FileNotFoundError as err:
+        raise CliError(str(err)) from None
 
 
 def _train(args) -> int:
@@ -188,6 +183,7 @@ def _ablation(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import REPO_ROOT
+    from .train import DEFAULT_CHECKPOINT
 
     parser = argparse.ArgumentParser(prog="dgmpm-lite", description="DGMPM teaching suite")
     sub = parser.add_subparsers(dest="command", required=True)

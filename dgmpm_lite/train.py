@@ -309,6 +309,28 @@ def dequantize_state(state: dict) -> dict:
     return out
 
 
+DEFAULT_CHECKPOINT = "data_samples/checkpoints/dgmpm_synthetic.pt"
+"""The shipped model (trained by ``dgmpm-lite train --config cpu`` on the synthetic train split)."""
+
+
+def default_checkpoint(path: str | os.PathLike = "") -> Path:
+    """The checkpoint to use: ``path``, else ``$DGMPM_CHECKPOINT``, else the shipped default.
+
+    Raises ``FileNotFoundError`` naming the file (and how to make one) when it is missing.
+    """
+    chosen = str(path) or os.environ.get("DGMPM_CHECKPOINT", "")
+    p = resolve_path(chosen) if chosen else REPO_ROOT / DEFAULT_CHECKPOINT
+    if not p.is_file():
+        hint = "" if chosen else " (the shipped default; train one with `dgmpm-lite train --config cpu --export FILE` and pass its path)"
+        raise FileNotFoundError(f"checkpoint not found: {p}{hint}")
+    return p
+
+
+def load_default_model(path: str | os.PathLike = "", device: str | torch.device = "cpu") -> DGMPM:
+    """:func:`load_model` on :func:`default_checkpoint` (what the notebooks and ``segment`` use)."""
+    return load_model(default_checkpoint(path), device)
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
     """Build a :class:`DGMPM` from a checkpoint (training or exported), in float32, eval mode."""
     ckpt = load_checkpoint(path)
