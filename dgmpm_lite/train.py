@@ -162,8 +162,8 @@ PRESETS: dict[str, dict] = {
     # The ablation study (Table IV) on a 2-core CPU: every variant trained alike, ~10 min each.
     "ablation": dict(
         preset="ablation", size=(128, 224), batch_size=4, synthetic=dict(num_frames=12),
-        stages=[Stage("static", "static", 100, 1e-3), Stage("video", "video", 500, 5e-4),
-                Stage("video-finetune", "video", 50, 1e-4)],
+        stages=[Stage("static", "static", 60, 1e-3), Stage("video", "video", 400, 5e-4),
+                Stage("video-finetune", "video", 40, 1e-4)],
         val_every=0, checkpoint_every=50, val_max_frames=24,
     ),
     # A handful of steps on tiny frames: tests, CI and smoke-mode notebooks.
