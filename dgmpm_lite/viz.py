@@ -98,3 +98,379 @@ def plot_model_maps(frame, out, target_labels=None, title: str | None = None):
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------------------
+# Pictures for the component notebooks 01-04 (feature extractor, embedding distance,
+# spatial attention, feature integration network). Each returns arrays or a figure.
+# ------------------------------------------------------------------------------------------
+
+
+def _feature_map(features, name: str = "features") -> torch.Tensor:
+    """(C, h, w) float tensor from a (C, h, w) or (1, C, h, w) tensor/array."""
+    x = features.detach().float().cpu() if isinstance(features, torch.Tensor) else torch.as_tensor(np.asarray(features, dtype=np.float32))
+    if x.dim() == 4 and x.shape[0] == 1:
+        x = x[0]
+    if x.dim() != 3:
+        raise ValueError(f"{name} must be (C, h, w) or (1, C, h, w), got shape {tuple(x.shape)}")
+    if x.shape[0] == 0 or x.shape[1] == 0 or x.shape[2] == 0:
+        raise ValueError(f"{name} is empty: shape {tuple(x.shape)}")
+    return x
+
+
+def _stretch(v: np.ndarray, lo_pct: float = 1.0, hi_pct: float = 99.0) -> np.ndarray:
+    """Map values to [0, 1] between two percentiles (robust to a few extreme pixels)."""
+    lo, hi = np.percentile(v, [lo_pct, hi_pct])
+    if hi - lo < 1e-12:
+        return np.full_like(v, 0.5, dtype=np.float32)
+    return np.clip((v - lo) / (hi - lo), 0, 1).astype(np.float32)
+
+
+def feature_image(features, mode: str = "pca") -> np.ndarray:
+    """A picture of a multi-channel feature map (C, h, w).
+
+    ``mode="pca"``: the three principal components of the per-pixel C-vectors as R, G, B
+    (pixels with similar features get similar colours), returns (h, w, 3) in [0, 1]. The
+    sign of each component is fixed (largest loading positive) so reruns give the same colours.
+    ``mode="mean"``: the channel mean, stretched to [0, 1], returns (h, w).
+    """
+    x = _feature_map(features)
+    c, h, w = x.shape
+    if mode == "mean":
+        return _stretch(x.mean(0).numpy())
+    if mode != "pca":
+        raise ValueError(f"mode must be 'pca' or 'mean', got {mode!r}")
+    v = x.reshape(c, -1).T.double().numpy()  # (h*w, C)
+    v = v - v.mean(0)
+    _, _, vt = np.linalg.svd(v, full_matrices=False)
+    comps = vt[:3]
+    signs = np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(1)])
+    proj = v @ (comps * signs[:, None]).T  # (h*w, k), k = min(3, C, h*w)
+    rgb = np.zeros((h * w, 3), dtype=np.float32)
+    for k in range(proj.shape[1]):
+        rgb[:, k] = _stretch(proj[:, k])
+    return rgb.reshape(h, w, 3)
+
+
+def embedding_contributions(extractor, side_outputs: list[torch.Tensor], size: tuple[int, int]) -> list[torch.Tensor]:
+    """Each level's term of the multi-level embedding: ``up(conv3x3(side output))`` (III-A).
+
+    ``extractor`` is a :class:`dgmpm_lite.model.FeatureExtractor`; the returned five
+    (B, 64, H, W) tensors sum to ``extractor.embed(side_outputs, size)``.
+    """
+    import torch.nn.functional as F
+
+    if extractor.side_convs is None:
+        raise ValueError("this FeatureExtractor has no embedding head (built with with_embedding=False)")
+    if len(side_outputs) != len(extractor.side_convs):
+        raise ValueError(f"expected {len(extractor.side_convs)} side outputs (conv1, res2..res5), got {len(side_outputs)}")
+    return [F.interpolate(conv(f), size=tuple(size), mode="bilinear", align_corners=False) for conv, f in zip(extractor.side_convs, side_outputs)]
+
+
+def plot_grid(rows, row_titles=None, cmap: str = "magma", vlim=(0.0, 1.0), size: float = 2.3, title: str | None = None):
+    """A grid of pictures: ``rows`` is a list of rows, each a list of ``(title, image)``.
+
+    Images are (h, w, 3) RGB (float in [0, 1] or uint8) or (h, w) maps drawn with ``cmap``
+    between ``vlim`` (``None`` = each map's own range). ``image=None`` leaves a blank panel;
+    rows may have different lengths. Returns ``(fig, axes)`` with axes of shape (rows, cols).
+    """
+    import matplotlib.pyplot as plt
+
+    rows = [list(r) for r in rows]
+    if not rows or not any(rows):
+        raise ValueError("plot_grid needs at least one panel")
+    if row_titles is not None and len(row_titles) != len(rows):
+        raise ValueError(f"{len(row_titles)} row titles for {len(rows)} rows")
+    ncols = max(len(r) for r in rows)
+    aspect = 1.0
+    for r in rows:
+        for _, img in r:
+            if img is not None:
+                a = np.asarray(img)
+                if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
+                    raise ValueError(f"images must be (h, w) or (h, w, 3), got shape {a.shape}")
+                aspect = a.shape[0] / a.shape[1]
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(size * ncols, size * aspect * len(rows) + 0.45 * len(rows)), squeeze=False)
+    for i, r in enumerate(rows):
+        for j in range(ncols):
+            ax = axes[i, j]
+            ax.axis("off")
+            if j >= len(r) or r[j][1] is None:
+                continue
+            name, img = r[j]
+            a = np.asarray(img)
+            if a.ndim == 2:
+                lo, hi = (None, None) if vlim is None else vlim
+                ax.imshow(a, cmap=cmap, vmin=lo, vmax=hi)
+            else:
+                ax.imshow(a)
+            ax.set_title(name, fontsize=8)
+        if row_titles is not None:
+            axes[i, 0].text(-0.04, 0.5, row_titles[i], transform=axes[i, 0].transAxes, rotation=90, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig, axes
+
+
+def plot_feature_levels(frame, rows, names=("conv1", "res2", "res3", "res4", "res5"), mode: str = "pca"):
+    """Side outputs and embedding of one frame, one row per model (e.g. untrained, trained).
+
+    ``rows`` maps a row title to ``(side_outputs, embedding)`` (the fields of a
+    :class:`dgmpm_lite.model.FeatureExtractorOutput` for a batch of one; embedding may be
+    None). Columns: frame, one picture per side output (:func:`feature_image`), embedding.
+    Returns ``(fig, axes)``.
+    """
+    if not rows:
+        raise ValueError("rows is empty: give at least one model's features")
+    img = to_image(frame)
+    grid, titles = [], []
+    for row_title, (sides, emb) in rows.items():
+        if len(sides) != len(names):
+            raise ValueError(f"{row_title}: {len(sides)} side outputs for {len(names)} names")
+        panels = [("frame", img)]
+        for name, f in zip(names, sides):
+            f = _feature_map(f, name)
+            panels.append((f"{name} {f.shape[0]}ch {f.shape[1]}x{f.shape[2]}", feature_image(f, mode)))
+        if emb is not None:
+            e = _feature_map(emb, "embedding")
+            panels.append((f"embedding {e.shape[0]}ch {e.shape[1]}x{e.shape[2]}", feature_image(e, mode)))
+        grid.append(panels)
+        titles.append(row_title)
+    return plot_grid(grid, titles, cmap="gray", vlim=(0, 1))
+
+
+def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = None):
+    """Scatter of :func:`dgmpm_lite.explore.embedding_pca`: reference pixels and the anchors.
+
+    Foreground pixels blue, background grey, anchors as large stars; ``proj.extra`` points
+    (e.g. chosen target pixels) as labelled diamonds. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    n_extra = len(proj.extra)
+    if extra_labels is not None and len(extra_labels) != n_extra:
+        raise ValueError(f"{len(extra_labels)} labels for {n_extra} extra points")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3.6))
+    pts, fg = proj.points, proj.is_foreground
+    ax.scatter(pts[~fg, 0], pts[~fg, 1], s=4, c="0.65", alpha=0.5, label="background pixels", linewidths=0)
+    ax.scatter(pts[fg, 0], pts[fg, 1], s=5, c="tab:blue", alpha=0.6, label="foreground pixels", linewidths=0)
+    ax.scatter(*proj.bg_anchor, marker="*", s=320, c="black", edgecolors="white", label="background anchor $a_b$", zorder=3)
+    ax.scatter(*proj.fg_anchor, marker="*", s=320, c="tab:red", edgecolors="white", label="foreground anchor $a_f$", zorder=3)
+    colours = ["tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
+    for i, p in enumerate(proj.extra):
+        lab = extra_labels[i] if extra_labels is not None else f"point {i}"
+        ax.scatter(*p, marker="D", s=70, c=colours[i % len(colours)], edgecolors="black", label=lab, zorder=4)
+    ax.set_xlabel(f"PC 1 ({100 * proj.explained[0]:.0f}% of variance)")
+    ax.set_ylabel(f"PC 2 ({100 * proj.explained[1]:.0f}%)")
+    ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def occlusion_frames(visible_px, min_fraction: float = 0.5) -> tuple[int, int, int] | None:
+    """Frames that show an object disappearing and coming back, from its per-frame visible area.
+
+    Returns ``(before, hidden, back)``: the last frame before the first fully hidden run
+    where at least ``min_fraction`` of the first frame's area is visible, the middle of that
+    run (0 pixels visible), and the first later frame that is visible again by that much.
+    None if the object is never hidden, or never comes back that visible.
+    """
+    v = np.asarray(visible_px, dtype=float)
+    if v.ndim != 1 or v.size == 0:
+        raise ValueError(f"visible_px must be a non-empty 1-D sequence, got shape {v.shape}")
+    if v[0] <= 0:
+        raise ValueError("the object is not visible in frame 0 (the reference frame)")
+    enough = v >= min_fraction * v[0]
+    zeros = np.flatnonzero(v == 0)
+    if zeros.size == 0:
+        return None
+    start = zeros[0]
+    end = start
+    while end + 1 < v.size and v[end + 1] == 0:
+        end += 1
+    before = [t for t in range(start) if enough[t]]
+    back = [t for t in range(end + 1, v.size) if enough[t]]
+    if not before or not back:
+        return None
+    return before[-1], (start + end) // 2, back[0]
+
+
+@torch.no_grad()
+def video_distance_maps(model, frames, ref_frame: torch.Tensor, ref_masks: torch.Tensor) -> torch.Tensor:
+    """Embedding distance maps (eq. 5) of several target frames against one reference.
+
+    ``frames`` is an iterable of (1, 3, H, W) tensors in [0, 1]; the reference is encoded
+    once (anchors, eq. 1-4) as in inference. Returns (T, K, H, W) maps for K objects. Only
+    the feature extractor runs (no decoder, no previous mask).
+    """
+    from .model import distance_map
+
+    if not model.use_distance:
+        raise ValueError("this model has no embedding distance module (use_distance=False, the -EDM ablation)")
+    ref = model.encode_reference(ref_frame, ref_masks)
+    maps = [distance_map(model.encode_target(x).embedding, ref.fg_anchor, ref.bg_anchor)[:, 0] for x in frames]
+    if not maps:
+        raise ValueError("no target frames given")
+    return torch.stack(maps)
+
+
+def region_means(values, regions: dict) -> dict:
+    """Mean of a (h, w) map inside each named boolean (H, W) region (NaN for an empty region).
+
+    The map is resized bilinearly to the regions' size first (attention maps are coarse).
+    """
+    out = {}
+    for name, r in regions.items():
+        r = np.asarray(r, dtype=bool)
+        m = heatmap(values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values, dtype=np.float32)), r.shape)
+        if m.shape != r.shape:
+            raise ValueError(f"region {name!r} is {r.shape} but the map is {m.shape}")
+        out[name] = float(m[r].mean()) if r.any() else float("nan")
+    return out
+
+
+def boundary_regions(mask, width: int = 3) -> dict:
+    """Split a frame by a binary (H, W) mask into ``boundary`` (a band of about ``2 * width``
+    pixels around the contour), ``interior`` (object minus band) and ``background``.
+    """
+    import cv2
+
+    from .metrics import disk_kernel
+
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"mask must be (H, W), got shape {m.shape}")
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    m = (m > 0.5).astype(np.uint8)
+    k = disk_kernel(width)
+    band = (cv2.dilate(m, k) > 0) & ~(cv2.erode(m, k) > 0)
+    return {"boundary": band, "interior": (m > 0) & ~band, "background": (m == 0) & ~band}
+
+
+def shift_mask(mask, dy: int, dx: int):
+    """Move a (…, H, W) mask by (dy, dx) pixels, filling with zeros (no wrap-around).
+
+    Works on tensors and arrays; returns the same type.
+    """
+    is_tensor = isinstance(mask, torch.Tensor)
+    if (mask.dim() if is_tensor else np.ndim(mask)) < 2:
+        raise ValueError("mask must have at least 2 dimensions (H, W)")
+    out = torch.zeros_like(mask) if is_tensor else np.zeros_like(mask)
+    h, w = mask.shape[-2:]
+    dy, dx = int(dy), int(dx)
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
+    src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
+    src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
+    out[..., dst_y, dst_x] = mask[..., src_y, src_x]
+    return out
+
+
+def record_shapes(model, names, run) -> dict:
+    """Output shapes of the named submodules of ``model`` while ``run()`` executes.
+
+    ``names`` are dotted names as in ``model.named_modules()``; a module called several
+    times keeps the last shape. Tuple outputs (e.g. an attention block's ``(F_o, alpha)``)
+    give a tuple of shapes (None for None). Hooks are removed afterwards, also on error.
+    """
+    modules = dict(model.named_modules())
+    missing = [n for n in names if n not in modules]
+    if missing:
+        raise KeyError(f"no submodule {missing[0]!r} in {type(model).__name__}")
+
+    def shape(x):
+        if isinstance(x, torch.Tensor):
+            return tuple(x.shape)
+        if isinstance(x, (tuple, list)):
+            return tuple(shape(y) for y in x)
+        return None
+
+    shapes: dict = {}
+    hooks = [modules[n].register_forward_hook(lambda m, i, o, n=n: shapes.__setitem__(n, shape(o))) for n in names]
+    try:
+        run()
+    finally:
+        for h in hooks:
+            h.remove()
+    return {n: shapes.get(n) for n in names}
+
+
+def central_pixel(mask) -> tuple[int, int]:
+    """``(y, x)`` of the mask pixel farthest from the mask's border (the deepest inside it).
+
+    Unlike the centroid it always lies inside the mask, also for rings and crescents.
+    Ties go to the first pixel in row-major order. Pixels beyond the frame count as outside.
+    """
+    import cv2
+
+    m = heatmap(mask) if isinstance(mask, torch.Tensor) else np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"mask must be (H, W), got shape {m.shape}")
+    m = (m > 0.5).astype(np.uint8)
+    if not m.any():
+        raise ValueError("the mask is empty: it has no pixel to pick")
+    depth = cv2.distanceTransform(np.pad(m, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    return int(y), int(x)
+
+
+def occlusion_case(meta: dict, need_distractor: bool = True, min_fraction: float = 0.5) -> dict | None:
+    """Find a target that disappears and comes back in a synthetic video's metadata.
+
+    ``meta`` is the JSON of ``<root>/Metadata/<res>/<seq>.json`` written by the synthetic
+    generator. Returns ``{"object_id", "before", "hidden", "back", "distractor_ids",
+    "reference_px"}`` (the last: its visible pixels in frame 0) for the
+    first target whose visible area drops to 0 and recovers (:func:`occlusion_frames`) and,
+    with ``need_distractor``, that has a look-alike distractor (``mimics`` = its id); else None.
+    """
+    if "objects" not in meta:
+        raise ValueError("meta has no 'objects': pass the JSON of a synthetic video's Metadata file")
+    for obj in meta["objects"]:
+        if obj.get("role") != "target":
+            continue
+        frames = occlusion_frames(obj["per_frame"]["visible_px"], min_fraction)
+        lookalikes = [o["id"] for o in meta["objects"] if o.get("role") == "distractor" and o.get("mimics") == obj["id"]]
+        if frames is None or (need_distractor and not lookalikes):
+            continue
+        before, hidden, back = frames
+        return {"object_id": obj["id"], "before": before, "hidden": hidden, "back": back,
+                "distractor_ids": lookalikes, "reference_px": int(obj["per_frame"]["visible_px"][0])}
+    return None
+
+
+def plot_region_timeline(frame_ids, series: dict, hidden=None, ax=None, ylabel: str = "mean of the map", title: str | None = None):
+    """Lines of per-frame values (e.g. a map's mean on each region) against the frame index.
+
+    ``series`` maps a label to one value per frame of ``frame_ids`` (NaN = region absent).
+    ``hidden``: per-frame booleans; those frames are shaded (e.g. the target fully hidden).
+    Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    frame_ids = np.asarray(frame_ids)
+    if not series:
+        raise ValueError("series is empty")
+    for name, values in series.items():
+        if len(values) != len(frame_ids):
+            raise ValueError(f"series {name!r} has {len(values)} values for {len(frame_ids)} frames")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 2.8))
+    if hidden is not None:
+        hidden = np.asarray(hidden, dtype=bool)
+        if hidden.shape != frame_ids.shape:
+            raise ValueError(f"hidden has {hidden.size} values for {frame_ids.size} frames")
+        for t, h in zip(frame_ids, hidden):
+            if h:
+                ax.axvspan(t - 0.5, t + 0.5, color="0.85", lw=0)
+    for name, values in series.items():
+        ax.plot(frame_ids, np.asarray(values, dtype=float), marker="o", ms=3, label=name)
+    ax.set_xlabel("frame")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, loc="best")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
