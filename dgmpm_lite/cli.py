@@ -175,7 +175,16 @@ def _compare(args) -> int:
 def _ablation(args) -> int:
     from .ablation import run_ablation
 
-    _, table = run_ablation(args.config, args.out, args.variants, not args.no_baselines, args.max_frames, args.overwrite)
+    from .ablation import VARIANTS
+
+    variants = None
+    if args.variants:
+        # "-EDM" looks like an option to argparse: accept "EDM" too, comma-separated
+        variants = [n if n in VARIANTS or f"-{n}" not in VARIANTS else f"-{n}" for n in args.variants.split(",") if n]
+        unknown = [n for n in variants if n not in VARIANTS]
+        if unknown:
+            raise CliError(f"unknown variants {unknown}; choose from {','.join(VARIANTS)} (the dash may be left out)")
+    _, table = run_ablation(args.config, args.out, variants, not args.no_baselines, args.max_frames, args.overwrite)
     print(table)
     print(f"wrote {args.out}/ablation.csv and ablation.md")
     return 0
@@ -252,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ablation", help="train the paper's ablation variants (Table IV) and score them together")
     p.add_argument("--config", default="cpu", help="training preset or JSON file shared by all variants")
     p.add_argument("--out", default="runs/ablation")
-    p.add_argument("--variants", nargs="*", help="default: DGMPM -EDM -PM -SAB -SAB+CAB")
+    p.add_argument("--variants", default="", help="comma-separated, e.g. DGMPM,EDM,PM (default: DGMPM,-EDM,-PM,-SAB,-SAB+CAB)")
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--max-frames", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="retrain variants that already have a checkpoint")

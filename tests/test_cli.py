@@ -100,3 +100,14 @@ def test_compare_scores_checkpoints_and_baselines_on_the_same_videos(tmp_path, c
     assert [r["method"] for r in rows] == ["tiny", "flow baseline", "copy baseline"]
     assert all(0 <= float(r["J&F-Mean"]) <= 1 for r in rows)
     assert main(["compare", "--model", f"tiny={ckpt}", "--out", str(out_csv)]) == 2  # no overwrite
+
+
+def test_ablation_variants_without_dash_and_unknown_variant(tmp_path, capsys, monkeypatch):
+    import dgmpm_lite.ablation as ablation
+
+    seen = {}
+    monkeypatch.setattr(ablation, "run_ablation", lambda config, out, variants, *a: seen.setdefault("v", variants) and ({}, "table"))
+    assert main(["ablation", "--out", str(tmp_path), "--variants", "DGMPM,EDM,-PM,SAB+CAB"]) == 0
+    assert seen["v"] == ["DGMPM", "-EDM", "-PM", "-SAB+CAB"]
+    assert main(["ablation", "--out", str(tmp_path), "--variants", "EDM,NOPE"]) == 2
+    assert "unknown variants ['NOPE']" in capsys.readouterr().err
