@@ -6,6 +6,7 @@ Each function takes tensors or arrays and returns numbers or an image; the widge
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -78,3 +79,263 @@ def _numpy(x) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return x.detach().float().cpu().numpy()
     return np.asarray(x, dtype=np.float32)
+
+
+# -- one pass over a video, keeping what the widgets show ------------------------------------
+
+
+@dataclass
+class VideoMaps:
+    """A video segmented by DGMPM with every intermediate map kept (small videos only).
+
+    Frame 0 is the reference: its label map is the given mask and it has no maps.
+    """
+
+    name: str
+    frames: list[np.ndarray]  # uint8 (H, W, 3)
+    ground_truth: list[np.ndarray | None]  # (H, W) ids, or None where not annotated
+    labels: list[np.ndarray]  # (H, W) predicted ids (frame 0: the given mask)
+    object_ids: list[int]
+    reference_masks: np.ndarray  # (K, H, W) bool
+    reference_embedding: np.ndarray | None  # (C, H, W) float16, None for -EDM models
+    fg_anchors: np.ndarray | None  # (K, C), eq. 3
+    bg_anchors: np.ndarray | None  # (K, C), eq. 4
+    outputs: list  # per frame a DGMPMOutput on the CPU (None for frame 0)
+    embeddings: list  # per frame (C, H, W) float16 array (None for frame 0 or -EDM)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def check_frame(self, t: int, allow_reference: bool = False) -> None:
+        lo = 0 if allow_reference else 1
+        if not lo <= t < len(self.frames):
+            raise IndexError(f"frame {t} is out of range: this video has frames {lo}..{len(self.frames) - 1}")
+
+    def object_index(self, obj: int) -> int:
+        if obj not in self.object_ids:
+            raise ValueError(f"object {obj} is not in this video; its objects are {self.object_ids}")
+        return self.object_ids.index(obj)
+
+
+def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMaps:
+    """Segment ``sequence`` (a :class:`~dgmpm_lite.data.VideoSequence`) with the paper's
+    inference (:class:`dgmpm_lite.infer.VideoSegmenter`) and keep every map for the widgets."""
+    from .infer import VideoSegmenter
+
+    n = len(sequence) if not max_frames else min(len(sequence), max_frames)
+    if n < 2:
+        raise ValueError("the video needs at least two frames")
+    seg = VideoSegmenter(model, device, amp=False)
+    frames = [sequence.frame(0)]
+    first = sequence.mask(0)
+    labels = [seg.start(frames[0], first)]
+    ids = [int(i) for i in seg.object_ids.cpu()]
+    ref_masks = np.stack([first == i for i in ids])
+    ref_emb = fg = bg = None
+    if model.use_distance:
+        with torch.inference_mode():
+            ref_emb = model.encode_target(_to_tensor(frames[0], seg.device)).embedding
+        ref_emb = ref_emb[0].cpu().half().numpy()
+        fg = seg.reference.fg_anchor.cpu().numpy()
+        bg = seg.reference.bg_anchor.cpu().numpy()
+    outputs, embeddings = [None], [None]
+    for t in range(1, n):
+        frame = sequence.frame(t)
+        pred = seg.step(frame, return_maps=True)
+        frames.append(frame)
+        labels.append(pred.labels)
+        outputs.append(type(pred.maps)(*(_cpu(x) for x in pred.maps)))
+        embeddings.append(None if pred.embedding is None else pred.embedding[0].cpu().half().numpy())
+    gt = [sequence.mask(t) for t in range(n)]
+    return VideoMaps(getattr(sequence, "name", "video"), frames, gt, labels, ids, ref_masks, ref_emb, fg, bg, outputs, embeddings)
+
+
+def _to_tensor(frame, device):
+    from .infer import frame_to_tensor
+
+    return frame_to_tensor(frame, device)
+
+
+def _cpu(x):
+    if isinstance(x, torch.Tensor):
+        return x.detach().float().cpu()
+    if isinstance(x, list):
+        return [_cpu(a) for a in x]
+    return x
+
+
+# -- the pure functions behind each widget ----------------------------------------------------
+
+
+def scrubber_image(maps: VideoMaps, t: int, show: str = "prediction") -> np.ndarray:
+    """Frame ``t`` with the predicted (or ground-truth) label map over it: uint8 (H, W, 3)."""
+    from .viz import overlay
+
+    maps.check_frame(t, allow_reference=True)
+    if show not in ("prediction", "ground truth"):
+        raise ValueError(f"show must be 'prediction' or 'ground truth', got {show!r}")
+    labels = maps.labels[t] if show == "prediction" else maps.ground_truth[t]
+    return overlay(maps.frames[t], np.zeros(maps.frames[t].shape[:2], np.uint8) if labels is None else labels)
+
+
+class PixelDistances(NamedTuple):
+    d_fg: float  # ||t_n - a_f||
+    d_bg: float  # ||t_n - a_b||
+    e: float  # eq. 5: sigmoid(d_bg - d_fg)
+
+
+def pixel_distances(maps: VideoMaps, t: int, obj: int, y: int, x: int) -> PixelDistances:
+    """The two Euclidean distances of eq. 5 for target pixel (y, x) of frame ``t``, object ``obj``."""
+    maps.check_frame(t)
+    k = maps.object_index(obj)
+    if maps.embeddings[t] is None:
+        raise ValueError("this model has no embedding distance module (-EDM)")
+    h, w = maps.frames[t].shape[:2]
+    if not (0 <= y < h and 0 <= x < w):
+        raise IndexError(f"pixel ({y}, {x}) is outside the {h}x{w} frame")
+    v = maps.embeddings[t][:, y, x].astype(np.float64)
+    d_fg = float(np.linalg.norm(v - maps.fg_anchors[k]))
+    d_bg = float(np.linalg.norm(v - maps.bg_anchors[k]))
+    return PixelDistances(d_fg, d_bg, float(1.0 / (1.0 + np.exp(-(d_bg - d_fg)))))
+
+
+def anchor_explorer_figure(maps: VideoMaps, t: int, obj: int, y: int, x: int):
+    """Reference pixels and both anchors in the PCA plane, the chosen target pixel with its
+    distances (eq. 5), and where that pixel lies in frame ``t``. Returns a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    from .viz import overlay
+
+    dist = pixel_distances(maps, t, obj, y, x)
+    k = maps.object_index(obj)
+    target_vec = maps.embeddings[t][:, y, x]
+    proj = embedding_pca(maps.reference_embedding, maps.reference_masks[k], maps.fg_anchors[k], maps.bg_anchors[k], extra=target_vec[None])
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
+    bg_pts, fg_pts = proj.points[~proj.is_foreground], proj.points[proj.is_foreground]
+    ax0.scatter(bg_pts[:, 0], bg_pts[:, 1], s=3, c="tab:blue", alpha=0.3, label="reference background pixels")
+    ax0.scatter(fg_pts[:, 0], fg_pts[:, 1], s=3, c="tab:red", alpha=0.3, label=f"reference pixels of object {obj}")
+    ax0.scatter(*proj.bg_anchor, marker="X", s=160, c="navy", edgecolors="white", label="background anchor $a_b$")
+    ax0.scatter(*proj.fg_anchor, marker="X", s=160, c="darkred", edgecolors="white", label="foreground anchor $a_f$")
+    ax0.scatter(*proj.extra[0], marker="*", s=220, c="gold", edgecolors="black", label="chosen target pixel $t_n$")
+    for a in (proj.fg_anchor, proj.bg_anchor):
+        ax0.plot([proj.extra[0, 0], a[0]], [proj.extra[0, 1], a[1]], "k--", lw=0.8)
+    ax0.set_title(f"d(t,a_f)={dist.d_fg:.2f}  d(t,a_b)={dist.d_bg:.2f}  e={dist.e:.2f}  (64-d, eq. 5)", fontsize=8)
+    ax0.set_xlabel(f"PC1 ({100 * proj.explained[0]:.0f}% var.)", fontsize=8)
+    ax0.set_ylabel(f"PC2 ({100 * proj.explained[1]:.0f}% var.)", fontsize=8)
+    ax0.legend(fontsize=6, loc="best")
+    ax1.imshow(overlay(maps.frames[t], maps.labels[t]))
+    ax1.scatter([x], [y], marker="*", s=220, c="gold", edgecolors="black")
+    ax1.set_title(f"frame {t}: the chosen pixel", fontsize=8)
+    ax1.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def distance_map_image(maps: VideoMaps, t: int, obj: int) -> np.ndarray:
+    """The eq. 5 distance map of object ``obj`` in frame ``t`` as a uint8 RGB picture (magma)."""
+    maps.check_frame(t)
+    k = maps.object_index(obj)
+    dist = maps.outputs[t].distance_map
+    if dist is None:
+        raise ValueError("this model has no embedding distance module (-EDM)")
+    return colormap(dist[k, 0].numpy())
+
+
+def attention_images(maps: VideoMaps, t: int, obj: int) -> list[np.ndarray]:
+    """The attention maps of the three blocks (res2 shallow .. res4 deep) of object ``obj``
+    in frame ``t``, each resized to the frame and coloured: a list of uint8 RGB arrays."""
+    from .viz import heatmap
+
+    maps.check_frame(t)
+    k = maps.object_index(obj)
+    att = maps.outputs[t].attention_maps
+    if not att or any(a is None or a.shape[1] != 1 for a in att):
+        raise ValueError("this model has no spatial attention maps (the -SAB or -SAB+CAB variant)")
+    size = maps.frames[t].shape[:2]
+    return [colormap(heatmap(a[k : k + 1], size)) for a in att]
+
+
+def colormap(values: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, cmap: str = "magma") -> np.ndarray:
+    """A 2-D float map -> uint8 (H, W, 3) through a matplotlib colour map."""
+    from matplotlib import colormaps
+
+    v = np.clip((np.asarray(values, dtype=np.float32) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
+    return (colormaps[cmap](v)[..., :3] * 255).round().astype(np.uint8)
+
+
+KNOCKOUTS = ("none", "distance map", "previous mask", "spatial attention")
+
+
+@torch.inference_mode()
+def knockout(model, maps: VideoMaps, t: int, switch_off: str = "none") -> np.ndarray:
+    """Re-run frame ``t`` of ``maps`` with one component switched off; returns (K, H, W)
+    foreground probabilities.
+
+    This is an *inference-time knock-out* of the trained full model, not the retrained
+    ablation of notebook 08: the distance map is replaced by a constant 0.5 ("no opinion"),
+    the previous mask by zeros, or every attention map by ones (eq. 8 then passes the
+    shallow feature unchanged). It shows how much the trained model relies on each guide.
+    The previous masks are the model's own predictions of frame ``t - 1``, as in inference.
+    """
+    from .infer import frame_to_tensor
+
+    if switch_off not in KNOCKOUTS:
+        raise ValueError(f"switch_off must be one of {KNOCKOUTS}, got {switch_off!r}")
+    maps.check_frame(t)
+    device = next(model.parameters()).device
+    ref_frame = frame_to_tensor(maps.frames[0], device)
+    masks = torch.from_numpy(maps.reference_masks.astype(np.float32))[:, None].to(device)
+    reference = model.encode_reference(ref_frame, masks)
+    prev = torch.from_numpy(np.stack([maps.labels[t - 1] == i for i in maps.object_ids]).astype(np.float32))[:, None].to(device)
+    target = model.encode_target(frame_to_tensor(maps.frames[t], device))
+    override = None
+    if switch_off == "distance map":
+        if not model.use_distance:
+            raise ValueError("this model has no distance map to switch off")
+        override = torch.full_like(prev, 0.5)
+    if switch_off == "previous mask":
+        if not model.use_prev_mask:
+            raise ValueError("this model does not use the previous mask")
+        prev = torch.zeros_like(prev)
+    hooks = []
+    if switch_off == "spatial attention":
+        from .model.attention import SpatialAttentionBlock, upsample_to
+
+        blocks = [b for b in model.decoder.attention if isinstance(b, SpatialAttentionBlock)]
+        if not blocks:
+            raise ValueError("this model has no spatial attention blocks")
+
+        def open_gate(module, inputs, output):
+            shallow, deep = inputs
+            deep_up = upsample_to(deep, shallow)
+            return torch.cat([deep_up, shallow], dim=1), torch.ones_like(output[1])
+
+        hooks = [b.register_forward_hook(open_gate) for b in blocks]
+    try:
+        out = model.decode(target, reference, prev, distance_override=override)
+    finally:
+        for h in hooks:
+            h.remove()
+    return out.logits.float().softmax(dim=1)[:, 1].cpu().numpy()
+
+
+def fig4_figure(maps: VideoMaps, obj: int, frames: list[int]):
+    """The paper's Fig. 4 for our model: per chosen frame, the frame with the prediction, the
+    distance map (eq. 5) and the three attention maps from shallow to deep (eq. 6)."""
+    import matplotlib.pyplot as plt
+
+    titles = ["frame + prediction", "distance map (eq. 5)", "attention res2 (shallow)", "attention res3", "attention res4 (deep)"]
+    h, w = maps.frames[0].shape[:2]
+    fig, axes = plt.subplots(len(frames), 5, figsize=(12, 2.3 * len(frames) * h / w + 0.4), squeeze=False)
+    for row, t in zip(axes, frames):
+        pics = [scrubber_image(maps, t), distance_map_image(maps, t, obj), *attention_images(maps, t, obj)]
+        for col, (ax, pic) in enumerate(zip(row, pics)):
+            ax.imshow(pic)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row is axes[0]:
+                ax.set_title(titles[col], fontsize=8)
+        row[0].set_ylabel(f"frame {t}", fontsize=8)
+    fig.suptitle(f"{maps.name}, object {obj}", fontsize=9)
+    fig.tight_layout()
+    return fig

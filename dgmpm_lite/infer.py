@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .device import resolve_device
-from .model import DGMPM, ReferenceEncoding
+from .model import DGMPM, DGMPMOutput, ReferenceEncoding
 
 
 class FramePrediction(NamedTuple):
@@ -34,6 +34,10 @@ class FramePrediction(NamedTuple):
     """(H, W) uint8 object ids (0 = background), the ids of the first-frame mask."""
     probabilities: np.ndarray | None
     """(K, H, W) float32 foreground probability per object, when asked for."""
+    maps: DGMPMOutput | None = None
+    """The model's intermediate maps (distance map, anchors, attention), when asked for."""
+    embedding: torch.Tensor | None = None
+    """(1, C, H, W) embedding of the target frame, when maps are asked for (and the model has one)."""
 
 
 def frame_to_tensor(frame: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -99,18 +103,25 @@ class VideoSegmenter:
         return labels.astype(np.uint8)
 
     @torch.inference_mode()
-    def step(self, frame, return_probabilities: bool = False) -> FramePrediction:
-        """Segment the next frame; updates each object's previous mask."""
+    def step(self, frame, return_probabilities: bool = False, return_maps: bool = False) -> FramePrediction:
+        """Segment the next frame; updates each object's previous mask.
+
+        ``return_maps`` also returns the model's intermediate maps and the frame's embedding
+        (for the notebooks' pictures and widgets).
+        """
         if self.reference is None:
             raise RuntimeError("call start(first_frame, first_labels) before step()")
         x = frame_to_tensor(frame, self.device)
         with torch.autocast("cuda", enabled=self.amp):
-            out = self.model.segment(x, self.reference, self.prev_masks)
+            target = self.model.encode_target(x)
+            out = self.model.decode(target, self.reference, self.prev_masks, return_maps=return_maps)
         fg = out.logits.float().softmax(dim=1)[:, 1]  # (K, H, W)
         labels = fuse_labels(fg, self.object_ids)
         self.prev_masks = (labels[None] == self.object_ids[:, None, None]).float()[:, None]
         probs = fg.cpu().numpy() if return_probabilities else None
-        return FramePrediction(labels.to(torch.uint8).cpu().numpy(), probs)
+        if not return_maps:
+            return FramePrediction(labels.to(torch.uint8).cpu().numpy(), probs)
+        return FramePrediction(labels.to(torch.uint8).cpu().numpy(), probs, out, target.embedding)
 
 
 def segment_video(

@@ -175,8 +175,13 @@ class DGMPM(nn.Module):
         reference: ReferenceEncoding,
         prev_masks: torch.Tensor | None = None,
         return_maps: bool = False,
+        distance_override: torch.Tensor | None = None,
     ) -> DGMPMOutput:
-        """Segment each of the K reference objects in an already encoded target frame."""
+        """Segment each of the K reference objects in an already encoded target frame.
+
+        ``distance_override`` (K, 1, H, W) replaces the eq. 5 map; it exists for knock-out
+        experiments (:func:`dgmpm_lite.explore.knockout`), not for normal use.
+        """
         h, w = target.size
         if (h, w) != reference.size:
             raise ValueError(
@@ -188,6 +193,10 @@ class DGMPM(nn.Module):
         dist = None
         if self.use_distance:
             dist = distance_map(target.embedding, reference.fg_anchor, reference.bg_anchor)
+            if distance_override is not None:
+                if distance_override.shape != dist.shape:
+                    raise ValueError(f"distance_override must have shape {tuple(dist.shape)}, got {tuple(distance_override.shape)}")
+                dist = distance_override.to(dist.dtype)
             guides.append(dist)
         if self.use_prev_mask:
             if prev_masks is None:

@@ -1,0 +1,144 @@
+"""The exploration lab: pure functions of dgmpm_lite.explore and the widgets that wrap them."""
+
+import numpy as np
+import pytest
+import torch
+
+from dgmpm_lite import explore, widgets
+from dgmpm_lite.data import InMemorySequence
+from dgmpm_lite.model import DGMPM, anchors
+
+
+def tiny_video(t=4, h=64, w=96):
+    """Two discs (objects 1 and 2) drifting right over a striped background."""
+    yy, xx = np.mgrid[:h, :w]
+    frames = np.zeros((t, h, w, 3), np.uint8)
+    masks = np.zeros((t, h, w), np.uint8)
+    for i in range(t):
+        frames[i] = ((np.sin(xx / 3.0) > 0) * 60 + 40)[..., None]
+        for obj, (cy, cx, colour) in enumerate([(20, 20 + 3 * i, (220, 40, 40)), (44, 60 + 2 * i, (40, 200, 60))], start=1):
+            disc = (yy - cy) ** 2 + (xx - cx) ** 2 < 100
+            frames[i][disc] = colour
+            masks[i][disc] = obj
+    return InMemorySequence(frames, masks, name="two_discs")
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return DGMPM("resnet18", weights=None).eval()
+
+
+@pytest.fixture(scope="module")
+def maps(model):
+    return explore.run_with_maps(model, tiny_video())
+
+
+def test_embedding_pca_anchor_is_the_projected_class_mean():
+    torch.manual_seed(0)
+    emb = torch.randn(1, 8, 10, 12)
+    mask = torch.zeros(1, 1, 10, 12)
+    mask[..., 2:6, 3:8] = 1
+    a_f, a_b = anchors(emb, mask)
+    proj = explore.embedding_pca(emb[0], mask[0, 0], a_f[0], a_b[0], max_points=10_000)
+    np.testing.assert_allclose(proj.fg_anchor, proj.points[proj.is_foreground].mean(0), atol=1e-5)
+    np.testing.assert_allclose(proj.bg_anchor, proj.points[~proj.is_foreground].mean(0), atol=1e-5)
+    assert proj.points.shape == (120, 2) and proj.is_foreground.sum() == 20
+    with pytest.raises(ValueError, match="anchors must have 8 channels"):
+        explore.embedding_pca(emb[0], mask[0, 0], a_f[0, :4], a_b[0])
+    with pytest.raises(ValueError, match="mask is"):
+        explore.embedding_pca(emb[0], mask[0, 0, :5], a_f[0], a_b[0])
+
+
+def test_run_with_maps_keeps_what_the_widgets_need(maps):
+    assert len(maps) == 4 and maps.object_ids == [1, 2]
+    assert maps.reference_masks.shape == (2, 64, 96)
+    assert maps.reference_embedding.shape == (64, 64, 96)
+    assert maps.fg_anchors.shape == (2, 64) and maps.bg_anchors.shape == (2, 64)
+    assert maps.outputs[0] is None and maps.outputs[1].distance_map.shape == (2, 1, 64, 96)
+    assert [a.shape[1] for a in maps.outputs[2].attention_maps] == [1, 1, 1]
+    np.testing.assert_array_equal(maps.labels[0], maps.ground_truth[0])
+
+
+def test_pixel_distances_match_brute_force(maps):
+    t, obj, y, x = 2, 2, 44, 64
+    d = explore.pixel_distances(maps, t, obj, y, x)
+    v = maps.embeddings[t][:, y, x].astype(np.float64)
+    d_fg = np.linalg.norm(v - maps.fg_anchors[1])
+    d_bg = np.linalg.norm(v - maps.bg_anchors[1])
+    assert d.d_fg == pytest.approx(d_fg) and d.d_bg == pytest.approx(d_bg)
+    assert d.e == pytest.approx(1 / (1 + np.exp(-(d_bg - d_fg))))
+    # and the model's own eq. 5 map (float16 embeddings here: loose tolerance) agrees
+    assert d.e == pytest.approx(float(maps.outputs[t].distance_map[1, 0, y, x]), abs=2e-2)
+
+
+def test_images_have_the_frame_size(maps):
+    assert explore.scrubber_image(maps, 0).shape == (64, 96, 3)
+    assert explore.distance_map_image(maps, 1, 1).dtype == np.uint8
+    atts = explore.attention_images(maps, 3, 2)
+    assert len(atts) == 3 and all(a.shape == (64, 96, 3) for a in atts)
+
+
+def test_bad_requests_are_named(maps):
+    with pytest.raises(IndexError, match="frame 9 is out of range"):
+        explore.scrubber_image(maps, 9)
+    with pytest.raises(IndexError, match="frames 1..3"):
+        explore.distance_map_image(maps, 0, 1)
+    with pytest.raises(ValueError, match="object 7 is not in this video"):
+        explore.attention_images(maps, 1, 7)
+    with pytest.raises(IndexError, match="outside the 64x96 frame"):
+        explore.pixel_distances(maps, 1, 1, 64, 0)
+    with pytest.raises(ValueError, match="show must be"):
+        explore.scrubber_image(maps, 1, show="both")
+
+
+def test_knockout_none_is_the_model_itself_and_each_switch_changes_it(model, maps):
+    own = maps.outputs[2].logits.softmax(1)[:, 1].numpy()
+    np.testing.assert_allclose(explore.knockout(model, maps, 2, "none"), own, atol=1e-5)
+    for switch in explore.KNOCKOUTS[1:]:
+        probs = explore.knockout(model, maps, 2, switch)
+        assert probs.shape == own.shape
+        assert np.abs(probs - own).max() > 1e-4, switch
+    with pytest.raises(ValueError, match="switch_off must be one of"):
+        explore.knockout(model, maps, 2, "decoder")
+
+
+def test_knockout_refuses_a_component_the_model_lacks():
+    torch.manual_seed(0)
+    no_edm = DGMPM("resnet18", weights=None, use_distance=False).eval()
+    maps = explore.run_with_maps(no_edm, tiny_video(t=2))
+    with pytest.raises(ValueError, match="no distance map"):
+        explore.knockout(no_edm, maps, 1, "distance map")
+    with pytest.raises(ValueError, match="no embedding distance module"):
+        explore.distance_map_image(maps, 1, 1)
+
+
+@pytest.mark.parametrize("make", [widgets.frame_scrubber, widgets.anchor_explorer, widgets.distance_map_viewer, widgets.attention_viewer])
+def test_moving_the_frame_slider_changes_the_picture(make, maps):
+    w = make(maps)
+    before = w.image.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n"
+    w.controls["frame"].value = 3  # fires the observer, as a student dragging the slider
+    assert w.image.value != before
+
+
+def test_widgets_report_bad_choices_instead_of_crashing(maps):
+    w = widgets.anchor_explorer(maps)
+    before = w.image.value
+    w.controls["x"].max = 200
+    w.controls["x"].value = 150  # outside the 96-pixel-wide frame
+    assert "outside the 64x96 frame" in w.status.value and w.image.value == before
+
+
+def test_knockout_toggle_redraws(model, maps):
+    w = widgets.knockout_toggle(model, maps)
+    before = w.image.value
+    w.controls["switch_off"].value = "previous mask"
+    assert w.image.value != before and "previous mask switched off" in w.status.value
+
+
+def test_fig4_has_a_row_per_frame_and_five_columns(maps):
+    fig = explore.fig4_figure(maps, 1, [1, 3])
+    assert len(fig.axes) == 10
+    assert fig.axes[0].get_ylabel() == "frame 1" and fig.axes[5].get_ylabel() == "frame 3"
+    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), explore.distance_map_image(maps, 1, 1))
