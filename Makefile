@@ -1,12 +1,13 @@
 # Two entry points (see README):
 #   make figures  -> set up .venv if missing, run the notebook series, regenerate figures/
 #   make test     -> set up .venv if missing, run unit tests + notebooks (nbval, smoke mode)
+#                    (+ browser-deps: Debian's chromium for tests/test_browser.py, when possible)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: figures test benchmark clean-venv
+.PHONY: figures test browser-deps benchmark clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,8 +17,22 @@ $(STAMP): pyproject.toml constraints.txt
 figures: $(STAMP)
 	$(PY) -m dgmpm_lite figures
 
-test: $(STAMP)
-	DGMPM_SMOKE=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
+test: $(STAMP) browser-deps
+	DGMPM_SMOKE=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -rs
+
+# Headless Chromium for the browser test (Playwright cannot download its own browser here).
+# Installs Debian's package only if it is missing and we are root with apt-get; never fails:
+# without /usr/bin/chromium the browser test is skipped and pytest -rs prints why.
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "browser-deps: /usr/bin/chromium present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "browser-deps: installing Debian's chromium with apt-get"; \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+			|| echo "browser-deps: could not install chromium; the browser test will be skipped"; \
+	else \
+		echo "browser-deps: no /usr/bin/chromium and cannot install it (needs root and apt-get); the browser test will be skipped"; \
+	fi
 
 benchmark: $(STAMP)
 	$(PY) -m dgmpm_lite benchmark
