@@ -11,12 +11,28 @@
 :func:`run_ablation` trains every variant with the same config and seed (only the switches
 differ), exports each model, then scores all of them and both baselines on the same
 validation videos with :func:`dgmpm_lite.compare.evaluate_methods`.
+
+What notebook 08 builds on top of it (tested in ``tests/test_ablation.py``):
+
+* :func:`table_iv_rows` / :func:`table_iv_markdown` / :func:`write_table_iv` /
+  :func:`describe_table_iv`: our Table IV beside the paper's, and sentences computed from it;
+* :func:`plot_table_iv`: J&F bars, ours vs the paper's;
+* :func:`load_variants`, :func:`segment_frames`, :func:`variant_mask_grid`,
+  :func:`fig8_cases`, :func:`instance_masks`, :func:`case_grid`, :func:`plot_mask_grid`: the
+  Fig. 8 analogue (each variant's masks on the same frames of a video with an occlusion and
+  one with a distractor);
+* :func:`runtime_points` / :func:`plot_accuracy_vs_runtime`: the Fig. 6 analogue (J&F vs
+  seconds per frame);
+* :func:`smoke_val_data`: a tiny validation set for smoke runs (CI).
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from .compare import evaluate_methods, results_table
 from .metrics import GLOBAL_COLUMNS
@@ -58,7 +74,7 @@ def run_ablation(
     methods = {}
     for name in names:
         cfg = load_config(config, **{**overrides, **VARIANTS[name]})
-        run = out / name.replace("+", "_plus_").lstrip("-").lower()
+        run = variant_dir(out, name)
         # all variants are scored together below: no per-run validation
         ckpt = train(load_config(config, **{**overrides, **VARIANTS[name], "val_data": "", "val_every": 0}), run, overwrite=overwrite)
         model_file = export_model(ckpt, run / "model.pt", overwrite=True)
@@ -77,3 +93,504 @@ def run_ablation(
         for name, res in results.items():
             w.writerow([name, *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS), PAPER_TABLE_IV.get(name, "")])
     return results, table
+
+
+# -- where each variant lives -----------------------------------------------------------------
+
+SWITCH_DESCRIPTIONS: dict[str, str] = {
+    "DGMPM": "full model",
+    "-EDM": "no embedding distance module",
+    "-PM": "no previous-frame mask",
+    "-SAB": "no spatial attention",
+    "-SAB+CAB": "channel instead of spatial attention",
+    "flow baseline": "optical-flow warping",
+    "copy baseline": "first mask repeated",
+}
+"""One-line description of every row of our Table IV."""
+
+PAPER_TABLE_IV_FULL: dict[str, dict[str, float]] = {
+    "DGMPM": {"J": 59.1, "F": 65.1, "J&F": 62.1},
+    "-EDM": {"J": 50.6, "F": 53.2, "J&F": 51.9},
+    "-PM": {"J": 44.2, "F": 51.5, "J&F": 47.9},
+    "-SAB": {"J": 55.0, "F": 60.3, "J&F": 57.7},
+    "-SAB+CAB": {"J": 57.2, "F": 62.7, "J&F": 60.0},
+}
+"""J-Mean, F-Mean and J&F-Mean (%) of every column of Table IV (DAVIS-2017 val)."""
+
+BASELINES = {"flow baseline": "flow", "copy baseline": "copy"}
+"""The baselines as :func:`run_ablation` names them, and their :func:`dgmpm_lite.infer.propagate` method."""
+
+
+def variant_dir(out_dir: str | Path, name: str) -> Path:
+    """The run folder of a variant under ``out_dir`` (``-SAB+CAB`` -> ``sab_plus_cab``)."""
+    if name not in VARIANTS:
+        raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
+    return Path(out_dir) / name.replace("+", "_plus_").lstrip("-").lower()
+
+
+def load_variants(out_dir: str | Path, variants: list[str] | None = None, device="cpu") -> dict:
+    """Load the exported models ``<out_dir>/<variant>/model.pt`` written by :func:`run_ablation`.
+
+    Returns name -> :class:`~dgmpm_lite.model.DGMPM` (eval mode), in the order asked for
+    (default: every variant of :data:`VARIANTS`). Raises ``ValueError`` for an unknown variant
+    and ``FileNotFoundError`` naming the missing file (and how to make it).
+    """
+    from .train import load_model
+
+    names = list(VARIANTS) if variants is None else list(variants)
+    if not names:
+        raise ValueError("no variants asked for")
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+    models = {}
+    for name in names:
+        path = variant_dir(out_dir, name) / "model.pt"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no exported model for variant {name!r}: {path} is missing "
+                f"(train the variants with run_ablation(config, {str(out_dir)!r}) or "
+                f"`dgmpm-lite ablation --out {out_dir}`)"
+            )
+        models[name] = load_model(path, device)
+    return models
+
+
+# -- Table IV -------------------------------------------------------------------------------
+
+TABLE_IV_FIELDS = ("method", "what", "J", "F", "J&F", "delta", "paper_J", "paper_F", "paper_J&F", "paper_delta", "s_per_frame")
+"""Keys of a :func:`table_iv_rows` row (J, F in percent; delta = J&F minus the full model's)."""
+
+
+def table_iv_rows(results) -> list[dict]:
+    """Our Table IV: one row per method of ``results`` (as returned by :func:`run_ablation`).
+
+    J, F and J&F are the DAVIS J-Mean, F-Mean and J&F-Mean in percent; ``delta`` is the
+    method's J&F minus the full ``DGMPM``'s (None for DGMPM itself, or when it is absent),
+    like the last line of Table IV. ``paper_*`` hold the paper's numbers where the paper has
+    that variant (None for the baselines). ``s_per_frame`` is the measured segmentation time
+    (NaN when the result has none).
+    """
+    if not results:
+        raise ValueError("no results to tabulate")
+    ref = results.get("DGMPM")
+    ref_jf = 100 * ref.global_metrics["J&F-Mean"] if ref is not None else None
+    rows = []
+    for name, res in results.items():
+        g = res.global_metrics
+        jf = 100 * g["J&F-Mean"]
+        paper = PAPER_TABLE_IV_FULL.get(name)
+        rows.append({
+            "method": name,
+            "what": SWITCH_DESCRIPTIONS.get(name, ""),
+            "J": 100 * g["J-Mean"],
+            "F": 100 * g["F-Mean"],
+            "J&F": jf,
+            "delta": None if ref_jf is None or name == "DGMPM" else jf - ref_jf,
+            "paper_J": paper["J"] if paper else None,
+            "paper_F": paper["F"] if paper else None,
+            "paper_J&F": paper["J&F"] if paper else None,
+            "paper_delta": (round(paper["J&F"] - PAPER_TABLE_IV_FULL["DGMPM"]["J&F"], 1) if paper and name != "DGMPM" else None),
+            "s_per_frame": float(getattr(res, "seconds_per_frame", float("nan"))),
+        })
+    return rows
+
+
+def _cell(v, fmt: str = "{:.1f}", signed: bool = False) -> str:
+    if v is None:
+        return "–"
+    return ("{:+.1f}" if signed else fmt).format(v)
+
+
+def table_iv_markdown(rows: list[dict]) -> str:
+    """The rows of :func:`table_iv_rows` as a markdown table, ours beside the paper's."""
+    lines = [
+        "| method | what changes | J | F | J&F | Δ J&F | paper J | paper F | paper J&F | paper Δ | s / frame |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cells = [r["method"], r["what"], _cell(r["J"]), _cell(r["F"]), _cell(r["J&F"]), _cell(r["delta"], signed=True),
+                 _cell(r["paper_J"]), _cell(r["paper_F"]), _cell(r["paper_J&F"]), _cell(r["paper_delta"], signed=True),
+                 _cell(r["s_per_frame"], "{:.3f}")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_table_iv(rows: list[dict], out_dir: str | Path, stem: str = "08_table_iv") -> tuple[Path, Path]:
+    """Write ``<out_dir>/<stem>.csv`` (numbers, 2 decimals, empty = not in the paper) and ``<stem>.md``."""
+    if not stem or any(sep in stem for sep in "/\\"):
+        raise ValueError(f"stem must be a plain file stem, got {stem!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(TABLE_IV_FIELDS)
+        for r in rows:
+            w.writerow([r[k] if isinstance(r[k], str) else ("" if r[k] is None else f"{r[k]:.4f}" if k == "s_per_frame" else f"{r[k]:.2f}")
+                        for k in TABLE_IV_FIELDS])
+    md_path.write_text(table_iv_markdown(rows) + "\n")
+    return csv_path, md_path
+
+
+def _harm_order(rows: list[dict], key: str) -> str:
+    """``"-PM > -EDM = -SAB"``: methods by increasing ``key`` (most harmful first), ties (to 0.1) as ``=``."""
+    ranked = sorted(rows, key=lambda r: (round(r[key], 1), r["method"]))
+    text = ranked[0]["method"]
+    for prev, r in zip(ranked, ranked[1:]):
+        text += (" = " if round(r[key], 1) == round(prev[key], 1) else " > ") + r["method"]
+    return text
+
+
+def describe_table_iv(rows: list[dict]) -> str:
+    """Plain-language reading of our Table IV, computed from the numbers (true whatever they are).
+
+    Compares each ablation's change of J&F with the paper's, counts how many ablations hurt,
+    compares the order of harm with the paper's, and places the full model against the
+    baselines. Needs the ``DGMPM`` row.
+    """
+    by = {r["method"]: r for r in rows}
+    if "DGMPM" not in by:
+        raise ValueError("describe_table_iv needs the full 'DGMPM' row")
+    full = by["DGMPM"]
+    out = [f"The full DGMPM scores J&F = {full['J&F']:.1f} on our synthetic validation videos "
+           f"(the paper: {PAPER_TABLE_IV_FULL['DGMPM']['J&F']:.1f} on DAVIS-2017 val)."]
+    ablated = [r for r in rows if r["method"] in VARIANTS and r["method"] != "DGMPM"]
+    if ablated:
+        parts = [f"{r['method']} {r['delta']:+.1f} (paper {r['paper_delta']:+.1f})" for r in ablated]
+        out.append("Change of J&F when a part is removed or replaced: " + ", ".join(parts) + ".")
+        hurt = [r["method"] for r in ablated if r["delta"] < 0]
+        out.append(f"In the paper every ablation lowers J&F; here {len(hurt)} of {len(ablated)} do"
+                   + (f" ({', '.join(hurt)})." if hurt else "."))
+        ours, paper = _harm_order(ablated, "delta"), _harm_order(ablated, "paper_delta")
+        same = "the same as" if ours == paper else "different from"
+        out.append(f"Most harmful first, ours: {ours}; the paper's: {paper} ({same} the paper's order).")
+        if len(ablated) > 1:
+            best = max(ablated, key=lambda r: r["J&F"])
+            if best["J&F"] > full["J&F"]:
+                out.append(f"{best['method']} even beats the full model here, by {best['J&F'] - full['J&F']:.1f} points.")
+    for name in BASELINES:
+        if name in by:
+            diff = full["J&F"] - by[name]["J&F"]
+            verdict = "above" if diff > 0 else "below" if diff < 0 else "level with"
+            out.append(f"The full model is {abs(diff):.1f} points {verdict} the {name} ({by[name]['J&F']:.1f}).")
+    out.append("Each variant is trained once, with one seed, so differences of a point or two "
+               "may be noise rather than an effect of the switch.")
+    return "\n".join(out)
+
+
+def plot_table_iv(rows: list[dict], ax=None, title: str | None = "J&F: our ablation vs Table IV"):
+    """Grouped bars of J&F per variant, ours beside the paper's; baselines as dashed lines.
+
+    Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    variants = [r for r in rows if r["method"] in VARIANTS]
+    if not variants:
+        raise ValueError("no ablation variant among the rows")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.2, 3.4))
+    else:
+        fig = ax.figure
+    x = np.arange(len(variants))
+    ours = [r["J&F"] for r in variants]
+    paper = [r["paper_J&F"] for r in variants]
+    b1 = ax.bar(x - 0.2, ours, 0.4, label="ours (synthetic val)", color="tab:blue")
+    b2 = ax.bar(x + 0.2, paper, 0.4, label="paper (DAVIS-2017 val)", color="tab:gray")
+    for bars in (b1, b2):
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
+    for (name, _), colour in zip(BASELINES.items(), ("tab:green", "tab:red")):
+        base = next((r for r in rows if r["method"] == name), None)
+        if base is not None:
+            ax.axhline(base["J&F"], ls="--", lw=1, color=colour, label=f"{name} (ours) {base['J&F']:.1f}")
+    ax.set_xticks(x, [r["method"] for r in variants])
+    ax.set_ylabel("J&F-Mean (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7, loc="upper right", ncol=2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def runtime_points(results) -> dict[str, tuple[float, float]]:
+    """name -> (J&F-Mean in percent, seconds per frame) for an accuracy-vs-runtime plot (Fig. 6)."""
+    pts = {}
+    for name, res in results.items():
+        spf = getattr(res, "seconds_per_frame", None)
+        if spf is None:
+            raise ValueError(f"result {name!r} has no seconds_per_frame (use dgmpm_lite.compare.evaluate_methods)")
+        pts[name] = (100 * res.global_metrics["J&F-Mean"], float(spf))
+    return pts
+
+
+def plot_accuracy_vs_runtime(points: dict, ax=None, title: str | None = "Accuracy vs runtime"):
+    """Scatter of J&F against seconds per frame (log scale), one point per method, named in the legend.
+
+    ``points``: name -> (J&F in percent, seconds per frame), e.g. :func:`runtime_points`.
+    The paper's Fig. 6 plots the same axes for published methods on DAVIS-2017. Returns the
+    figure. (Written for notebook 08; a shared ``dgmpm_lite.report`` helper may replace it.)
+    """
+    import matplotlib.pyplot as plt
+
+    if not points:
+        raise ValueError("no points to plot")
+    bad = [n for n, (_, spf) in points.items() if not spf > 0]
+    if bad:
+        raise ValueError(f"seconds per frame must be > 0 for a log axis; not so for {bad}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 3.6))
+    else:
+        fig = ax.figure
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, (jf, spf)) in enumerate(points.items()):
+        marker = "o" if name in VARIANTS else "s"
+        ax.scatter([spf], [jf], s=45, marker=marker, color=colours[i % len(colours)], zorder=3,
+                   label=f"{name}: {jf:.1f}, {spf:.3g} s")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), title="J&F, s / frame", title_fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds per frame (log scale)")
+    ax.set_ylabel("J&F-Mean (%)")
+    ax.grid(True, which="both", alpha=0.3)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+# -- Fig. 8: the variants' masks on the same frames ---------------------------------------------
+
+
+@dataclass
+class MaskGrid:
+    """Label maps of several methods on chosen frames of one video (rows = frames).
+
+    ``columns[0]`` is ``"GT"`` (the ground truth); ``labels[i, j]`` is column ``j`` on frame
+    ``frame_ids[i]``; ``notes[i]`` says why that frame was chosen (may be empty); ``marks``
+    (F, H, W) bool, optional: pixels to outline in the GT column (e.g. a look-alike distractor).
+    """
+
+    sequence: str
+    frame_ids: list[int]
+    columns: list[str]
+    frames: np.ndarray  # (F, H, W, 3) uint8
+    labels: np.ndarray  # (F, C, H, W) uint8
+    notes: list[str] = field(default_factory=list)
+    marks: np.ndarray | None = None
+
+
+def segment_frames(seq, frame_ids, methods, device="auto", notes=None, marks=None) -> MaskGrid:
+    """Run every method on ``seq`` from its first-frame mask and keep the frames ``frame_ids``.
+
+    ``methods``: name -> :class:`~dgmpm_lite.model.DGMPM` or ``"flow"`` / ``"copy"``; each
+    runs through :func:`dgmpm_lite.infer.propagate` on frames ``0 .. max(frame_ids)`` (only
+    the kept label maps are stored). Returns a :class:`MaskGrid` with the ground truth first;
+    ``notes`` (one string per frame) and ``marks`` ((F, H, W) masks) are stored with it.
+    """
+    from .infer import propagate
+    from .model import DGMPM
+
+    ids = [int(t) for t in frame_ids]
+    if not ids:
+        raise ValueError("no frames asked for")
+    bad = [t for t in ids if not 0 <= t < len(seq)]
+    if bad:
+        raise ValueError(f"frames {bad} are outside the video {seq.name!r} (frames 0..{len(seq) - 1})")
+    if not methods:
+        raise ValueError("no methods given")
+    notes = [""] * len(ids) if notes is None else [str(n) for n in notes]
+    if len(notes) != len(ids):
+        raise ValueError(f"{len(notes)} notes for {len(ids)} frames")
+    if marks is not None:
+        marks = np.asarray(marks, dtype=bool)
+        h, w = seq.frame(0).shape[:2]
+        if marks.shape != (len(ids), h, w):
+            raise ValueError(f"marks must have shape {(len(ids), h, w)} (frames, H, W), got {marks.shape}")
+    last = max(ids)
+    wanted = set(ids)
+    columns = ["GT", *methods]
+    per_method = []
+    for name, method in methods.items():
+        kind = "dgmpm" if isinstance(method, DGMPM) else method
+        model = method if kind == "dgmpm" else None
+        kept = {}
+        preds = propagate(kind, (seq.frame(t) for t in range(last + 1)), seq.mask(0), model, device)
+        for t, labels in enumerate(preds):
+            if t in wanted:
+                kept[t] = labels
+        per_method.append(kept)
+    frames = np.stack([seq.frame(t) for t in ids])
+    labels = np.stack([np.stack([seq.mask(t), *(kept[t] for kept in per_method)]) for t in ids]).astype(np.uint8)
+    return MaskGrid(seq.name, ids, columns, frames, labels, notes, marks)
+
+
+def variant_mask_grid(out_dir, seq, frame_ids, variants=None, baselines: bool = True, device="auto", notes=None, marks=None) -> MaskGrid:
+    """:func:`segment_frames` with the exported variants of ``out_dir`` (and both baselines)."""
+    methods = dict(load_variants(out_dir, variants))
+    if baselines:
+        methods.update(BASELINES)
+    return segment_frames(seq, frame_ids, methods, device, notes, marks)
+
+
+def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
+    """Draw one or more :class:`MaskGrid` stacked: rows = frames, columns = GT + methods.
+
+    Each cell is the frame with that column's label map overlaid (DAVIS colours); a grid's
+    ``marks`` are outlined (white, dashed) in the GT column. All grids must have the same
+    columns. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from .viz import overlay
+
+    grids = [grids] if isinstance(grids, MaskGrid) else list(grids)
+    if not grids:
+        raise ValueError("no grids to plot")
+    columns = grids[0].columns
+    for g in grids[1:]:
+        if g.columns != columns:
+            raise ValueError(f"all grids need the same columns: {g.columns} vs {columns}")
+    rows = [(g, i) for g in grids for i in range(len(g.frame_ids))]
+    h, w = grids[0].frames.shape[1:3]
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(size * len(columns) * w / h * 0.75 + 1.2, size * len(rows) * 0.75 + 0.6), squeeze=False)
+    for r, (g, i) in enumerate(rows):
+        for c, name in enumerate(columns):
+            ax = axes[r, c]
+            ax.imshow(overlay(g.frames[i], g.labels[i, c]))
+            if c == 0 and g.marks is not None and g.marks[i].any():
+                ax.contour(g.marks[i], levels=[0.5], colors="white", linestyles="--", linewidths=1.0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(name, fontsize=8)
+            if c == 0:
+                note = g.notes[i] if i < len(g.notes) and g.notes[i] else ""
+                ax.set_ylabel(f"{g.sequence}\nframe {g.frame_ids[i]}" + (f"\n{note}" if note else ""), fontsize=7,
+                              rotation=0, ha="right", va="center", labelpad=4)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _spread(candidates: list[int], k: int) -> list[int]:
+    """``k`` items spread over ``candidates`` (all of them when there are at most ``k``), ending with the last."""
+    if len(candidates) <= k:
+        return list(candidates)
+    return [candidates[round(j * (len(candidates) - 1) / (k - 1))] for j in range(k)] if k > 1 else [candidates[-1]]
+
+
+def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
+    """Pick, from a synthetic dataset's metadata, a video with an occlusion and one with a distractor.
+
+    ``dataset`` is a :class:`~dgmpm_lite.data.DavisDataset` of generated videos (each has
+    ``Metadata/<res>/<seq>.json``). Only frames below ``max_frames`` are used (0 = all).
+
+    Returns ``{"occlusion": case, "distractor": case}`` where a case is ``{"sequence",
+    "object_id", "frame_ids", "notes", "distractor_ids"}`` or None when no video qualifies:
+
+    * occlusion: the first target that disappears completely and comes back
+      (:func:`dgmpm_lite.viz.occlusion_frames`); frames = last one before, middle of the
+      hidden run, first one back. Videos without distractors are preferred.
+    * distractor: a target with a look-alike distractor (``mimics``), in another video than
+      the occlusion case if possible, the pair with the largest first-frame areas;
+      ``num_frames`` frames spread over the last two thirds of the frames where both are
+      visible (over all of them when too few).
+    """
+    import json
+
+    from .viz import occlusion_frames
+
+    metas = {}
+    for name in dataset.names:
+        path = Path(dataset.root) / "Metadata" / dataset.resolution / f"{name}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: fig8_cases needs the metadata of generated synthetic videos")
+        metas[name] = json.loads(path.read_text())
+
+    def limit(meta):
+        return min(meta["num_frames"], max_frames) if max_frames else meta["num_frames"]
+
+    occlusion = None
+    order = sorted(metas, key=lambda n: any(o.get("role") == "distractor" for o in metas[n]["objects"]))
+    for name in order:
+        meta = metas[name]
+        for obj in meta["objects"]:
+            visible = obj["per_frame"]["visible_px"][: limit(meta)]
+            if obj.get("role") != "target" or not visible or visible[0] <= 0:
+                continue
+            found = occlusion_frames(visible)
+            if found is not None:
+                before, hidden, back = (int(t) for t in found)
+                occlusion = {"sequence": name, "object_id": obj["id"], "frame_ids": [before, hidden, back],
+                             "notes": [f"target {obj['id']} visible", f"target {obj['id']} hidden", f"target {obj['id']} back"],
+                             "distractor_ids": []}
+                break
+        if occlusion:
+            break
+
+    distractor, best = None, None
+    for name, meta in metas.items():
+        objs = {o["id"]: o for o in meta["objects"]}
+        for d in meta["objects"]:
+            target = objs.get(d.get("mimics")) if d.get("role") == "distractor" else None
+            if target is None or target.get("role") != "target":
+                continue
+            tv, dv = target["per_frame"]["visible_px"], d["per_frame"]["visible_px"]
+            n = limit(meta)
+            both = [t for t in range(1, n) if tv[t] > 0 and dv[t] > 0]
+            later = [t for t in both if t >= n // 3]
+            if not both or tv[0] <= 0:
+                continue
+            # another video than the occlusion's first, then the largest pair (easiest to see)
+            key = (occlusion is None or name != occlusion["sequence"], min(tv[0], dv[0]))
+            if best is None or key > best:
+                best = key
+                frames = _spread(later if len(later) >= num_frames else both, num_frames)
+                distractor = {"sequence": name, "object_id": target["id"], "frame_ids": frames,
+                              "notes": [f"target {target['id']},\nlook-alike dashed"] * len(frames),
+                              "distractor_ids": [d["id"]]}
+    return {"occlusion": occlusion, "distractor": distractor}
+
+
+def instance_masks(dataset, sequence: str, frame_ids, instance_ids) -> np.ndarray:
+    """(F, H, W) bool: where any of ``instance_ids`` is visible in each frame of a generated video.
+
+    Reads ``Instances/<res>/<sequence>/<frame>.png`` (every instance: targets, distractors,
+    occluders), which the synthetic generator writes beside the target annotations.
+    """
+    from .data.io import read_label_png
+
+    seq = dataset[sequence]
+    folder = Path(dataset.root) / "Instances" / dataset.resolution / sequence
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is missing: instance maps exist only for generated synthetic videos")
+    out = []
+    for t in frame_ids:
+        stem = Path(seq.frame_names[int(t)]).stem
+        inst = read_label_png(folder / f"{stem}.png")
+        out.append(np.isin(inst, list(instance_ids)))
+    return np.stack(out) if out else np.zeros((0, 1, 1), dtype=bool)
+
+
+def case_grid(out_dir, dataset, case: dict, variants=None, baselines: bool = True, device="auto") -> MaskGrid:
+    """:func:`variant_mask_grid` for one case of :func:`fig8_cases`, look-alikes outlined."""
+    marks = instance_masks(dataset, case["sequence"], case["frame_ids"], case["distractor_ids"]) if case.get("distractor_ids") else None
+    return variant_mask_grid(out_dir, dataset[case["sequence"]], case["frame_ids"], variants, baselines, device, case["notes"], marks)
+
+
+# -- smoke runs -------------------------------------------------------------------------------------
+
+
+def smoke_val_data(root: str | Path, overwrite: bool = True, seed: int = 0) -> Path:
+    """Generate a tiny validation set for smoke runs: 2 videos, 64x96, 8 frames (``<root>``).
+
+    Every video has a scripted occlusion (a target passing behind a pillar) and a look-alike
+    distractor, so the notebook's Fig. 8 analogue finds both cases. Returns ``root``.
+    """
+    from .data import SyntheticConfig
+    from .data.synthetic import generate_dataset
+
+    config = SyntheticConfig(height=64, width=96, num_frames=8, num_targets=(1, 2), num_distractors=(1, 1),
+                             p_occluder_pass=1.0, camera_pan=5.0)
+    generate_dataset(root, {"val": 2}, config, seed=seed, resolution="64p", overwrite=overwrite, progress=False)
+    return Path(root)

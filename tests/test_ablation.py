@@ -29,3 +29,298 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
     assert "| -EDM |" in (tmp_path / "ablation.md").read_text()
     with pytest.raises(ValueError, match="unknown variants"):
         run_ablation("smoke", tmp_path, variants=["-XYZ"])
+
+
+# -- Table IV, Fig. 8 and Fig. 6 helpers (notebook 08) --------------------------------------------
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from dgmpm_lite.ablation import (  # noqa: E402
+    PAPER_TABLE_IV,
+    PAPER_TABLE_IV_FULL,
+    MaskGrid,
+    case_grid,
+    describe_table_iv,
+    fig8_cases,
+    instance_masks,
+    load_variants,
+    plot_accuracy_vs_runtime,
+    plot_mask_grid,
+    plot_table_iv,
+    runtime_points,
+    segment_frames,
+    smoke_val_data,
+    table_iv_markdown,
+    table_iv_rows,
+    variant_dir,
+    variant_mask_grid,
+    write_table_iv,
+)
+from dgmpm_lite.infer import propagate  # noqa: E402
+from dgmpm_lite.metrics import GLOBAL_COLUMNS, DatasetResults  # noqa: E402
+
+
+def _result(j: float, f: float, spf: float | None = 0.25) -> DatasetResults:
+    g = {c: 0.0 for c in GLOBAL_COLUMNS}
+    g.update({"J-Mean": j, "F-Mean": f, "J&F-Mean": (j + f) / 2})
+    res = DatasetResults(global_metrics=g, per_object=[])
+    if spf is not None:
+        res.seconds_per_frame = spf
+    return res
+
+
+def _hand_made_results() -> dict:
+    return {
+        "DGMPM": _result(0.60, 0.70, 0.30),          # J&F 65.0
+        "-EDM": _result(0.50, 0.56, 0.20),           # 53.0, delta -12.0
+        "-PM": _result(0.62, 0.70, 0.25),            # 66.0, delta +1.0 (beats the full model)
+        "-SAB": _result(0.58, 0.66, 0.28),           # 62.0, delta -3.0
+        "-SAB+CAB": _result(0.59, 0.69, 0.29),       # 64.0, delta -1.0
+        "flow baseline": _result(0.40, 0.44, 0.01),  # 42.0
+        "copy baseline": _result(0.20, 0.24, 0.001),  # 22.0
+    }
+
+
+def test_paper_numbers_are_consistent():
+    for name, row in PAPER_TABLE_IV_FULL.items():
+        assert row["J&F"] == PAPER_TABLE_IV[name]
+        assert abs((row["J"] + row["F"]) / 2 - row["J&F"]) <= 0.05 + 1e-9  # rounding in the paper
+
+
+def test_variant_dir_matches_run_ablation_layout(tmp_path):
+    assert [variant_dir(tmp_path, n).name for n in VARIANTS] == ["dgmpm", "edm", "pm", "sab", "sab_plus_cab"]
+    with pytest.raises(ValueError, match="unknown variant"):
+        variant_dir(tmp_path, "flow baseline")
+
+
+def test_table_iv_rows_from_hand_made_results(tmp_path):
+    rows = table_iv_rows(_hand_made_results())
+    by = {r["method"]: r for r in rows}
+    assert [r["method"] for r in rows] == list(_hand_made_results())
+    assert by["DGMPM"]["J"] == pytest.approx(60.0) and by["DGMPM"]["F"] == pytest.approx(70.0)
+    assert by["DGMPM"]["J&F"] == pytest.approx(65.0) and by["DGMPM"]["delta"] is None
+    assert by["-EDM"]["delta"] == pytest.approx(-12.0)
+    assert by["-PM"]["delta"] == pytest.approx(1.0)
+    assert by["-EDM"]["paper_J&F"] == 51.9 and by["-EDM"]["paper_delta"] == pytest.approx(-10.2)
+    assert by["-PM"]["paper_delta"] == pytest.approx(-14.2)
+    assert by["-SAB+CAB"]["paper_J"] == 57.2 and by["-SAB+CAB"]["paper_F"] == 62.7
+    assert by["DGMPM"]["paper_delta"] is None
+    assert by["flow baseline"]["paper_J&F"] is None and by["flow baseline"]["delta"] == pytest.approx(-23.0)
+    assert by["copy baseline"]["s_per_frame"] == pytest.approx(0.001)
+
+    md = table_iv_markdown(rows)
+    lines = md.splitlines()
+    assert len(lines) == 2 + len(rows)
+    assert "| -EDM | no embedding distance module | 50.0 | 56.0 | 53.0 | -12.0 | 50.6 | 53.2 | 51.9 | -10.2 | 0.200 |" in lines
+    assert lines[-1].startswith("| copy baseline |") and "| – |" in lines[-1]
+
+    csv_path, md_path = write_table_iv(rows, tmp_path / "figs")
+    assert csv_path.name == "08_table_iv.csv" and md_path.read_text() == md + "\n"
+    with open(csv_path) as f:
+        got = list(csv.DictReader(f))
+    assert [g["method"] for g in got] == list(by)
+    assert float(got[1]["J&F"]) == pytest.approx(53.0) and float(got[1]["paper_J&F"]) == 51.9
+    assert got[0]["delta"] == "" and got[5]["paper_J&F"] == ""
+    with pytest.raises(ValueError, match="stem"):
+        write_table_iv(rows, tmp_path, "a/b")
+    with pytest.raises(ValueError, match="no results"):
+        table_iv_rows({})
+
+
+def test_no_dgmpm_row_means_no_deltas():
+    rows = table_iv_rows({"-EDM": _result(0.5, 0.5)})
+    assert rows[0]["delta"] is None and rows[0]["paper_delta"] == pytest.approx(-10.2)
+    with pytest.raises(ValueError, match="DGMPM"):
+        describe_table_iv(rows)
+
+
+def test_describe_table_iv_follows_the_numbers():
+    text = describe_table_iv(table_iv_rows(_hand_made_results()))
+    assert "J&F = 65.0" in text
+    assert "-EDM -12.0 (paper -10.2)" in text and "-PM +1.0 (paper -14.2)" in text
+    assert "here 3 of 4 do (-EDM, -SAB, -SAB+CAB)" in text
+    assert "ours: -EDM > -SAB > -SAB+CAB > -PM" in text and "the paper's: -PM > -EDM > -SAB > -SAB+CAB" in text
+    assert "different from the paper's order" in text
+    assert "-PM even beats the full model here, by 1.0 points" in text
+    assert "23.0 points above the flow baseline" in text
+    # a table that agrees with the paper is described as agreeing
+    agree = {n: _result(v / 100, v / 100) for n, v in PAPER_TABLE_IV.items()}
+    text = describe_table_iv(table_iv_rows(agree))
+    assert "here 4 of 4 do" in text and "(the same as the paper's order)" in text and "even beats" not in text
+    # ties are shown as ties, not as an order
+    tied = {"DGMPM": _result(0.5, 0.5), "-EDM": _result(0.5, 0.5), "-PM": _result(0.4, 0.4), "-SAB": _result(0.5, 0.5)}
+    text = describe_table_iv(table_iv_rows(tied))
+    assert "ours: -PM > -EDM = -SAB;" in text and "here 1 of 3 do (-PM)" in text
+
+
+def test_runtime_points_and_table_plot():
+    results = _hand_made_results()
+    pts = runtime_points(results)
+    assert pts["DGMPM"] == pytest.approx((65.0, 0.30)) and pts["copy baseline"] == pytest.approx((22.0, 0.001))
+    with pytest.raises(ValueError, match="seconds_per_frame"):
+        runtime_points({"x": _result(0.5, 0.5, spf=None)})
+    fig = plot_table_iv(table_iv_rows(results))
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights[:5] == pytest.approx([65.0, 53.0, 66.0, 62.0, 64.0])  # ours
+    assert heights[5:] == pytest.approx([PAPER_TABLE_IV[n] for n in VARIANTS])  # the paper's
+    assert sorted(line.get_ydata()[0] for line in ax.lines) == pytest.approx([22.0, 42.0])
+    with pytest.raises(ValueError, match="no ablation variant"):
+        plot_table_iv(table_iv_rows({"flow baseline": _result(0.4, 0.4)}))
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _save_untrained_variants(root, names):
+    """Untrained tiny models exported like run_ablation does (<root>/<variant>/model.pt)."""
+    from dgmpm_lite.train import CHECKPOINT_FORMAT, atomic_save, export_model
+
+    for name in names:
+        torch.manual_seed(len(name))
+        model = DGMPM(weights=None, width=8, **VARIANTS[name])
+        run = variant_dir(root, name)
+        run.mkdir(parents=True)
+        atomic_save({"format": CHECKPOINT_FORMAT, "model_config": model.config, "model": model.state_dict()}, run / "last.pt")
+        export_model(run / "last.pt", run / "model.pt")
+
+
+@pytest.fixture
+def tiny_video():
+    from dgmpm_lite.data import SyntheticConfig, generate_video
+
+    cfg = SyntheticConfig(height=48, width=64, num_frames=5, num_targets=(2, 2), num_distractors=(0, 0))
+    return generate_video(cfg, seed=3, name="tiny").to_sequence()
+
+
+def test_load_variants_errors(tmp_path):
+    _save_untrained_variants(tmp_path, ["DGMPM"])
+    models = load_variants(tmp_path, ["DGMPM"])
+    assert list(models) == ["DGMPM"] and isinstance(models["DGMPM"], DGMPM) and not models["DGMPM"].training
+    with pytest.raises(ValueError, match=r"unknown variants \['-XYZ'\]"):
+        load_variants(tmp_path, ["DGMPM", "-XYZ"])
+    with pytest.raises(FileNotFoundError, match=r"variant '-EDM'.*edm/model\.pt is missing"):
+        load_variants(tmp_path, ["DGMPM", "-EDM"])
+    with pytest.raises(FileNotFoundError, match="dgmpm/model.pt is missing"):
+        load_variants(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="no variants"):
+        load_variants(tmp_path, [])
+
+
+def test_variant_mask_grid_matches_propagate(tmp_path, tiny_video):
+    names = ["DGMPM", "-PM"]
+    _save_untrained_variants(tmp_path, names)
+    grid = variant_mask_grid(tmp_path, tiny_video, [1, 3], variants=names, device="cpu", notes=["a", "b"])
+    assert isinstance(grid, MaskGrid)
+    assert grid.columns == ["GT", "DGMPM", "-PM", "flow baseline", "copy baseline"]
+    assert grid.labels.shape == (2, 5, 48, 64) and grid.labels.dtype == np.uint8
+    assert grid.frames.shape == (2, 48, 64, 3) and grid.sequence == "tiny" and grid.notes == ["a", "b"]
+    ids = set(np.unique(tiny_video.mask(0)).tolist())
+    assert set(np.unique(grid.labels).tolist()) <= ids
+    for i, t in enumerate([1, 3]):
+        np.testing.assert_array_equal(grid.labels[i, 0], tiny_video.mask(t))
+        np.testing.assert_array_equal(grid.labels[i, 4], tiny_video.mask(0))  # copy baseline
+        np.testing.assert_array_equal(grid.frames[i], tiny_video.frame(t))
+    # the same maps as running the model through the video directly
+    model = load_variants(tmp_path, ["-PM"])["-PM"]
+    direct = list(propagate("dgmpm", (tiny_video.frame(t) for t in range(4)), tiny_video.mask(0), model, "cpu"))
+    np.testing.assert_array_equal(grid.labels[0, 2], direct[1])
+    np.testing.assert_array_equal(grid.labels[1, 2], direct[3])
+
+    fig = plot_mask_grid([grid, grid], title="t")
+    assert len(fig.axes) == 4 * 5 and fig.axes[0].get_title() == "GT" and fig.axes[4].get_title() == "copy baseline"
+    assert "frame 3" in fig.axes[5].get_ylabel() and "b" in fig.axes[5].get_ylabel()
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    with pytest.raises(ValueError, match="outside the video"):
+        segment_frames(tiny_video, [1, 5], {"copy": "copy"})
+    with pytest.raises(ValueError, match="no frames"):
+        segment_frames(tiny_video, [], {"copy": "copy"})
+    with pytest.raises(ValueError, match="notes"):
+        segment_frames(tiny_video, [1], {"copy": "copy"}, notes=["a", "b"])
+    marks = np.zeros((1, 48, 64), bool)
+    marks[0, 10:20, 10:30] = True
+    marked = segment_frames(tiny_video, [2], {"copy": "copy"}, marks=marks)
+    fig = plot_mask_grid(marked)
+    assert len(fig.axes[0].collections) >= 1 and len(fig.axes[1].collections) == 0  # outline in GT only
+    plt.close("all")
+    with pytest.raises(ValueError, match="marks must have shape"):
+        segment_frames(tiny_video, [2], {"copy": "copy"}, marks=marks[:, :10])
+    with pytest.raises(ValueError, match="same columns"):
+        plot_mask_grid([grid, segment_frames(tiny_video, [1], {"copy": "copy"})])
+    with pytest.raises(FileNotFoundError, match="sab/model.pt"):
+        variant_mask_grid(tmp_path, tiny_video, [1], variants=["-SAB"])
+
+
+def test_fig8_cases_on_the_smoke_set(tmp_path):
+    from dgmpm_lite.data import DavisDataset
+
+    root = smoke_val_data(tmp_path / "val")
+    data = DavisDataset(root, split="val")
+    assert len(data) == 2 and data[0].frame(0).shape == (64, 96, 3) and len(data[0]) == 8
+    cases = fig8_cases(data)
+    occ, dis = cases["occlusion"], cases["distractor"]
+    assert occ is not None and dis is not None and occ["sequence"] != dis["sequence"]
+    before, hidden, back = occ["frame_ids"]
+    assert before < hidden < back
+    seq = data[occ["sequence"]]
+    obj = occ["object_id"]
+    assert (seq.mask(before) == obj).any() and not (seq.mask(hidden) == obj).any() and (seq.mask(back) == obj).any()
+    seq = data[dis["sequence"]]
+    assert len(dis["frame_ids"]) == 3 and all((seq.mask(t) == dis["object_id"]).any() for t in dis["frame_ids"])
+    assert len(dis["notes"]) == 3 and "look-alike" in dis["notes"][0]
+    assert occ["distractor_ids"] == [] and len(dis["distractor_ids"]) == 1
+    # the look-alike's pixels, from the instance maps, are visible and never a target
+    marks = instance_masks(data, dis["sequence"], dis["frame_ids"], dis["distractor_ids"])
+    assert marks.shape == (3, 64, 96) and marks.dtype == bool and marks.any(axis=(1, 2)).all()
+    assert not any((seq.mask(t)[marks[i]] > 0).any() for i, t in enumerate(dis["frame_ids"]))
+    # case_grid wires it together (untrained tiny variants, baselines)
+    _save_untrained_variants(tmp_path / "runs", ["DGMPM"])
+    grid = case_grid(tmp_path / "runs", data, dis, variants=["DGMPM"], device="cpu")
+    assert grid.columns == ["GT", "DGMPM", "flow baseline", "copy baseline"] and grid.labels.shape == (3, 4, 64, 96)
+    np.testing.assert_array_equal(grid.marks, marks)
+    assert case_grid(tmp_path / "runs", data, occ, variants=["DGMPM"], baselines=False, device="cpu").marks is None
+    with pytest.raises(FileNotFoundError, match="Instances"):
+        instance_masks(_without_instances(tmp_path, root), "val_000", [0], [1])
+    # frames beyond max_frames are never used: the occlusion cannot be seen in 3 frames
+    short = fig8_cases(data, max_frames=3)
+    assert short["occlusion"] is None
+    assert short["distractor"] is not None and max(short["distractor"]["frame_ids"]) < 3
+    # deterministic and refusing a folder without the generator's metadata
+    assert fig8_cases(data) == cases
+    (root / "Metadata").rename(root / "Metadata_moved")
+    with pytest.raises(FileNotFoundError, match="metadata"):
+        fig8_cases(data)
+
+
+def test_accuracy_vs_runtime_plot():
+    pts = runtime_points(_hand_made_results())
+    fig = plot_accuracy_vs_runtime(pts)
+    ax = fig.axes[0]
+    offsets = np.concatenate([c.get_offsets() for c in ax.collections])
+    assert offsets.shape == (7, 2)
+    np.testing.assert_allclose(offsets, [[spf, jf] for jf, spf in pts.values()])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == "DGMPM: 65.0, 0.3 s" and legend[-1] == "copy baseline: 22.0, 0.001 s"
+    assert len(legend) == 7 and ax.get_xscale() == "log"
+    with pytest.raises(ValueError, match="> 0"):
+        plot_accuracy_vs_runtime({"a": (50.0, 0.0)})
+    with pytest.raises(ValueError, match="no points"):
+        plot_accuracy_vs_runtime({})
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _without_instances(tmp_path, root):
+    """A copy of a generated set without its Instances folder."""
+    import shutil
+
+    from dgmpm_lite.data import DavisDataset
+
+    copy = tmp_path / "no_instances"
+    shutil.copytree(root, copy)
+    shutil.rmtree(copy / "Instances")
+    return DavisDataset(copy, split="val")
