@@ -1,0 +1,151 @@
+"""Result tables and the accuracy-vs-runtime plot of the evaluation notebooks (07, 08).
+
+* :func:`write_results` writes a method comparison as a markdown table and a CSV file;
+* :func:`read_results_csv` reads that CSV back;
+* :func:`runtime_points` turns :func:`dgmpm_lite.compare.evaluate_methods` results into
+  ``name -> (J&F, seconds per frame)``;
+* :func:`plot_accuracy_vs_runtime` draws the paper's Fig. 6 analogue (J&F against seconds per
+  frame, log x axis).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from .compare import results_table
+from .metrics import GLOBAL_COLUMNS
+
+CSV_COLUMNS = ("method", *GLOBAL_COLUMNS, "seconds_per_frame")
+
+
+def runtime_points(results: Mapping[str, object]) -> dict[str, tuple[float, float]]:
+    """``name -> (J&F-Mean, seconds_per_frame)`` from ``evaluate_methods`` results."""
+    out = {}
+    for name, res in results.items():
+        spf = getattr(res, "seconds_per_frame", None)
+        if spf is None:
+            raise ValueError(f"result {name!r} has no seconds_per_frame (use compare.evaluate_methods)")
+        out[name] = (float(res.global_metrics["J&F-Mean"]), float(spf))
+    return out
+
+
+def write_results(results: Mapping[str, object], out_dir: str | os.PathLike, name: str = "07_results") -> tuple[Path, Path]:
+    """Write ``<name>.md`` (the :func:`results_table`) and ``<name>.csv`` (one row per method,
+    metrics as fractions in [0, 1]) into ``out_dir``; returns both paths."""
+    if not results:
+        raise ValueError("no results to write")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, cs = out_dir / f"{name}.md", out_dir / f"{name}.csv"
+    md.write_text(results_table(results) + "\n")
+    with open(cs, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        for method, res in results.items():
+            spf = getattr(res, "seconds_per_frame", float("nan"))
+            w.writerow([method, *(repr(float(res.global_metrics[c])) for c in GLOBAL_COLUMNS), repr(float(spf))])
+    return md, cs
+
+
+def read_results_csv(path: str | os.PathLike) -> dict[str, dict[str, float]]:
+    """Read a CSV written by :func:`write_results`: ``method -> {column: value}``."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or tuple(rows[0]) != CSV_COLUMNS:
+        raise ValueError(f"{path} is not a results CSV (expected header {CSV_COLUMNS})")
+    return {r[0]: {c: float(v) for c, v in zip(CSV_COLUMNS[1:], r[1:])} for r in rows[1:]}
+
+
+def plot_accuracy_vs_runtime(points: Mapping[str, tuple[float, float]], ax=None, title: str | None = None):
+    """Scatter J&F (in percent) against seconds per frame on a log x axis, one labelled point
+    per method. ``points``: ``name -> (jf, seconds_per_frame)`` with ``jf`` in [0, 1].
+
+    Returns ``(fig, ax)``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not points:
+        raise ValueError("no points to plot")
+    for name, p in points.items():
+        if len(p) != 2:
+            raise ValueError(f"point {name!r} must be (jf, seconds_per_frame), got {p!r}")
+        jf, spf = float(p[0]), float(p[1])
+        if not (0.0 <= jf <= 1.0):
+            raise ValueError(f"J&F of {name!r} must be a fraction in [0, 1], got {jf}")
+        if not (spf > 0 and math.isfinite(spf)):
+            raise ValueError(f"seconds per frame of {name!r} must be positive (log axis), got {spf}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    else:
+        fig = ax.figure
+    for name, (jf, spf) in points.items():
+        ax.scatter([spf], [100 * jf], s=50, label=name)
+        ax.annotate(name, (spf, 100 * jf), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds per frame (log scale)")
+    ax.set_ylabel("J&F mean (%)")
+    ax.grid(True, which="both", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def read_log_csv(path: str | os.PathLike) -> dict[str, list]:
+    """A training log CSV (``train_log.csv`` / ``val_log.csv``) as ``column -> values``
+    (numbers as floats, other text kept)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"training log not found: {path}")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path} has no rows")
+
+    def conv(v):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+
+    return {k: [conv(r[k]) for r in rows] for k in rows[0]}
+
+
+def plot_training_curves(train_log: Mapping[str, list], val_log: Mapping[str, list] | None = None, smooth: int = 1, title: str | None = None):
+    """Loss per step (moving average over ``smooth`` steps, stage boundaries dashed) and,
+    when given, validation J&F per step on a second panel. Returns ``(fig, axes)``."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    for key in ("global_step", "loss"):
+        if key not in train_log:
+            raise ValueError(f"the training log needs a {key!r} column, got {sorted(train_log)}")
+    if smooth < 1:
+        raise ValueError(f"smooth must be >= 1, got {smooth}")
+    steps = np.asarray(train_log["global_step"], dtype=float)
+    loss = np.asarray(train_log["loss"], dtype=float)
+    if smooth > 1 and loss.size >= smooth:
+        loss = np.convolve(loss, np.ones(smooth) / smooth, mode="valid")
+        steps = steps[smooth - 1:]
+    n = 2 if val_log else 1
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 3.4), squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(steps, loss, lw=1)
+    stages = train_log.get("stage")
+    if stages:
+        for i in range(1, len(stages)):
+            if stages[i] != stages[i - 1]:
+                ax.axvline(train_log["global_step"][i], ls="--", c="gray", lw=0.8)
+    ax.set_xlabel("step"); ax.set_ylabel("loss" + (f" (mean of {smooth})" if smooth > 1 else "")); ax.set_yscale("log")
+    if val_log:
+        if "J&F" not in val_log:
+            raise ValueError(f"the validation log needs a 'J&F' column, got {sorted(val_log)}")
+        axes[0, 1].plot(val_log["global_step"], [100 * v for v in val_log["J&F"]], "o-")
+        axes[0, 1].set_xlabel("step"); axes[0, 1].set_ylabel("validation J&F (%)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig, axes[0]
