@@ -21,8 +21,8 @@ What notebook 08 builds on top of it (tested in ``tests/test_ablation.py``):
   :func:`fig8_cases`, :func:`instance_masks`, :func:`case_grid`, :func:`plot_mask_grid`: the
   Fig. 8 analogue (each variant's masks on the same frames of a video with an occlusion and
   one with a distractor);
-* :func:`runtime_points` / :func:`plot_accuracy_vs_runtime`: the Fig. 6 analogue (J&F vs
-  seconds per frame);
+* the Fig. 6 analogue (J&F vs seconds per frame) is :func:`dgmpm_lite.report.runtime_points`
+  and :func:`dgmpm_lite.report.plot_accuracy_vs_runtime`, shared with notebook 07;
 * :func:`smoke_val_data`: a tiny validation set for smoke runs (CI).
 """
 
@@ -308,50 +308,6 @@ def plot_table_iv(rows: list[dict], ax=None, title: str | None = "J&F: our ablat
     ax.set_ylabel("J&F-Mean (%)")
     ax.set_ylim(0, 100)
     ax.legend(fontsize=7, loc="upper right", ncol=2)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return fig
-
-
-def runtime_points(results) -> dict[str, tuple[float, float]]:
-    """name -> (J&F-Mean in percent, seconds per frame) for an accuracy-vs-runtime plot (Fig. 6)."""
-    pts = {}
-    for name, res in results.items():
-        spf = getattr(res, "seconds_per_frame", None)
-        if spf is None:
-            raise ValueError(f"result {name!r} has no seconds_per_frame (use dgmpm_lite.compare.evaluate_methods)")
-        pts[name] = (100 * res.global_metrics["J&F-Mean"], float(spf))
-    return pts
-
-
-def plot_accuracy_vs_runtime(points: dict, ax=None, title: str | None = "Accuracy vs runtime"):
-    """Scatter of J&F against seconds per frame (log scale), one point per method, named in the legend.
-
-    ``points``: name -> (J&F in percent, seconds per frame), e.g. :func:`runtime_points`.
-    The paper's Fig. 6 plots the same axes for published methods on DAVIS-2017. Returns the
-    figure. (Written for notebook 08; a shared ``dgmpm_lite.report`` helper may replace it.)
-    """
-    import matplotlib.pyplot as plt
-
-    if not points:
-        raise ValueError("no points to plot")
-    bad = [n for n, (_, spf) in points.items() if not spf > 0]
-    if bad:
-        raise ValueError(f"seconds per frame must be > 0 for a log axis; not so for {bad}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 3.6))
-    else:
-        fig = ax.figure
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (name, (jf, spf)) in enumerate(points.items()):
-        marker = "o" if name in VARIANTS else "s"
-        ax.scatter([spf], [jf], s=45, marker=marker, color=colours[i % len(colours)], zorder=3,
-                   label=f"{name}: {jf:.1f}, {spf:.3g} s")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), title="J&F, s / frame", title_fontsize=7)
-    ax.set_xscale("log")
-    ax.set_xlabel("seconds per frame (log scale)")
-    ax.set_ylabel("J&F-Mean (%)")
-    ax.grid(True, which="both", alpha=0.3)
     if title:
         ax.set_title(title, fontsize=10)
     return fig

@@ -64,6 +64,8 @@ def plot_accuracy_vs_runtime(points: Mapping[str, tuple[float, float]], ax=None,
     """Scatter J&F (in percent) against seconds per frame on a log x axis, one labelled point
     per method. ``points``: ``name -> (jf, seconds_per_frame)`` with ``jf`` in [0, 1].
 
+    Baselines (names with "baseline", or ``flow``/``copy``) get square markers; the legend
+    lists every point's values. The paper's Fig. 6 plots the same axes for published methods.
     Returns ``(fig, ax)``.
     """
     import matplotlib.pyplot as plt
@@ -82,9 +84,13 @@ def plot_accuracy_vs_runtime(points: Mapping[str, tuple[float, float]], ax=None,
         fig, ax = plt.subplots(figsize=(5.5, 3.8))
     else:
         fig = ax.figure
-    for name, (jf, spf) in points.items():
-        ax.scatter([spf], [100 * jf], s=50, label=name)
-        ax.annotate(name, (spf, 100 * jf), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, (jf, spf)) in enumerate(points.items()):
+        marker = "s" if "baseline" in name or name in ("flow", "copy") else "o"  # baselines vs models
+        ax.scatter([spf], [100 * jf], s=50, marker=marker, color=colours[i % len(colours)], zorder=3,
+                   label=f"{name}: {100 * jf:.1f}, {spf:.3g} s")
+        ax.annotate(name, (spf, 100 * jf), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), title="J&F, s / frame", title_fontsize=7)
     ax.set_xscale("log")
     ax.set_xlabel("seconds per frame (log scale)")
     ax.set_ylabel("J&F mean (%)")

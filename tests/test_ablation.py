@@ -36,6 +36,7 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from dgmpm_lite.report import plot_accuracy_vs_runtime, runtime_points
 from dgmpm_lite.ablation import (  # noqa: E402
     PAPER_TABLE_IV,
     PAPER_TABLE_IV_FULL,
@@ -45,10 +46,8 @@ from dgmpm_lite.ablation import (  # noqa: E402
     fig8_cases,
     instance_masks,
     load_variants,
-    plot_accuracy_vs_runtime,
     plot_mask_grid,
     plot_table_iv,
-    runtime_points,
     segment_frames,
     smoke_val_data,
     table_iv_markdown,
@@ -157,7 +156,7 @@ def test_describe_table_iv_follows_the_numbers():
 def test_runtime_points_and_table_plot():
     results = _hand_made_results()
     pts = runtime_points(results)
-    assert pts["DGMPM"] == pytest.approx((65.0, 0.30)) and pts["copy baseline"] == pytest.approx((22.0, 0.001))
+    assert pts["DGMPM"] == pytest.approx((0.65, 0.30)) and pts["copy baseline"] == pytest.approx((0.22, 0.001))
     with pytest.raises(ValueError, match="seconds_per_frame"):
         runtime_points({"x": _result(0.5, 0.5, spf=None)})
     fig = plot_table_iv(table_iv_rows(results))
@@ -297,16 +296,17 @@ def test_fig8_cases_on_the_smoke_set(tmp_path):
 
 def test_accuracy_vs_runtime_plot():
     pts = runtime_points(_hand_made_results())
-    fig = plot_accuracy_vs_runtime(pts)
-    ax = fig.axes[0]
+    fig, ax = plot_accuracy_vs_runtime(pts)
     offsets = np.concatenate([c.get_offsets() for c in ax.collections])
     assert offsets.shape == (7, 2)
-    np.testing.assert_allclose(offsets, [[spf, jf] for jf, spf in pts.values()])
+    np.testing.assert_allclose(offsets, [[spf, 100 * jf] for jf, spf in pts.values()])
+    markers = [c.get_paths()[0].vertices.shape[0] for c in ax.collections]
+    assert markers[0] != markers[-1]  # a circle for a variant, a square for a baseline
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[0] == "DGMPM: 65.0, 0.3 s" and legend[-1] == "copy baseline: 22.0, 0.001 s"
     assert len(legend) == 7 and ax.get_xscale() == "log"
-    with pytest.raises(ValueError, match="> 0"):
-        plot_accuracy_vs_runtime({"a": (50.0, 0.0)})
+    with pytest.raises(ValueError, match="positive"):
+        plot_accuracy_vs_runtime({"a": (0.5, 0.0)})
     with pytest.raises(ValueError, match="no points"):
         plot_accuracy_vs_runtime({})
     import matplotlib.pyplot as plt

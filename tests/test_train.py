@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -118,3 +119,30 @@ def test_two_cpu_processes_with_torchrun(tmp_path):
     assert "2 processes" in proc.stdout
     ckpt = load_checkpoint(tmp_path / "last.pt")
     assert ckpt["global_step"] == 4
+
+
+def test_segmentation_loss_ce_and_bootstrap_against_brute_force():
+    from dgmpm_lite.train import load_config, segmentation_loss
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 2, 5, 7, generator=g)
+    target = (torch.rand(2, 5, 7, generator=g) > 0.8).long()
+    # brute force: -log softmax of the true class, pixel by pixel
+    per_pixel = np.zeros((2, 35))
+    for b in range(2):
+        for i in range(5):
+            for j in range(7):
+                z = logits[b, :, i, j].double().numpy()
+                per_pixel[b, i * 7 + j] = -(z[target[b, i, j]] - np.log(np.exp(z).sum()))
+    assert segmentation_loss(logits, target, "ce").item() == pytest.approx(per_pixel.mean(), rel=1e-5)
+    assert segmentation_loss(logits, target, "bootstrap", 1.0).item() == pytest.approx(per_pixel.mean(), rel=1e-5)
+    k = round(0.2 * 35)  # the 7 hardest pixels of each sample
+    hardest = np.sort(per_pixel, axis=1)[:, ::-1][:, :k].mean()
+    assert segmentation_loss(logits, target, "bootstrap", 0.2).item() == pytest.approx(hardest, rel=1e-5)
+    assert segmentation_loss(logits, target, "bootstrap", 0.2) > segmentation_loss(logits, target, "ce")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        segmentation_loss(logits, target, "dice")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        load_config("smoke", loss="focal")
+    with pytest.raises(ValueError, match="hard_fraction"):
+        load_config("smoke", loss="bootstrap", hard_fraction=0.0)
