@@ -64,7 +64,7 @@ def run_ablation(
     ``out_dir/ablation.md``.
     """
     from .data import DavisDataset
-    from .train import export_model, load_config, load_model, resolve_path, train
+    from .train import export_model, load_config, load_model, resolve_path, resolve_split, train
 
     names = variants or list(VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
@@ -82,7 +82,7 @@ def run_ablation(
     if baselines:
         methods["flow baseline"] = "flow"
         methods["copy baseline"] = "copy"
-    videos = DavisDataset(resolve_path(cfg.val_data), split=cfg.val_split)
+    videos = DavisDataset(resolve_path(cfg.val_data), split=resolve_split(cfg.val_split))
     results = evaluate_methods(videos, methods, max_frames or cfg.val_max_frames)
     table = results_table(results)
     out.mkdir(parents=True, exist_ok=True)
@@ -119,6 +119,23 @@ PAPER_TABLE_IV_FULL: dict[str, dict[str, float]] = {
 
 BASELINES = {"flow baseline": "flow", "copy baseline": "copy"}
 """The baselines as :func:`run_ablation` names them, and their :func:`dgmpm_lite.infer.propagate` method."""
+
+
+def parse_variants(text: str) -> list[str] | None:
+    """``"DGMPM,EDM,-PM"`` -> ``["DGMPM", "-EDM", "-PM"]``; empty or ``"all"`` -> None (all five).
+
+    Comma-separated names of :data:`VARIANTS`; the leading dash may be left out (``-EDM``
+    looks like an option on a command line). Raises ``ValueError`` naming unknown names.
+    """
+    text = text.strip()
+    if text in ("", "all"):
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    names = [n if n in VARIANTS or f"-{n}" not in VARIANTS else f"-{n}" for n in names]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown variants {unknown}; choose from {','.join(VARIANTS)} (the dash may be left out)")
+    return names
 
 
 def variant_dir(out_dir: str | Path, name: str) -> Path:

