@@ -75,12 +75,15 @@ class Settings:
         return f"Settings(smoke={self.smoke}, device={self.device}, fig_dir={self.fig_dir}, seed={self.seed})"
 
 
-def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: int = 0) -> Settings:
+def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: int = 0, own_data: bool = False) -> Settings:
     """Resolve a notebook's parameters.
 
     ``DGMPM_SMOKE=1`` in the environment forces smoke mode (nbval cannot inject parameters).
     An empty ``fig_dir`` means ``<repo>/figures``, or ``<repo>/build/smoke_figures`` in smoke
-    mode so that running the tests never overwrites the committed figures. Paths never depend
+    mode so that running the tests never overwrites the committed figures. With
+    ``own_data=True`` (a notebook pointed at DAVIS or your own video) it means
+    ``<repo>/build/own_data_figures``: frames of data the project may not redistribute (DAVIS
+    is CC BY-NC) never land in the committed ``figures/`` by accident. Paths never depend
     on the working directory (nbval runs in ``notebooks/``, papermill in the caller's
     folder). Seeds Python, NumPy and torch.
     """
@@ -98,6 +101,8 @@ def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: in
     torch.manual_seed(seed)
     if fig_dir:
         out = Path(fig_dir)
+    elif own_data:
+        out = REPO_ROOT / "build" / "own_data_figures"
     else:
         out = REPO_ROOT / "build" / "smoke_figures" if smoke else default_fig_dir()
     return Settings(smoke, resolve_device(device), out, seed)

@@ -86,3 +86,13 @@ def test_notebook_setup_smoke_mode_never_touches_committed_figures(monkeypatch):
     monkeypatch.delenv("DGMPM_SMOKE")
     cfg = setup(smoke=False, device="cpu", fig_dir="/tmp/x", seed=0)
     assert not cfg.smoke and str(cfg.fig_dir) == "/tmp/x"
+
+
+def test_notebook_setup_keeps_figures_of_own_data_out_of_the_repository(monkeypatch):
+    from dgmpm_lite import REPO_ROOT
+    from dgmpm_lite.notebooks import setup
+
+    monkeypatch.delenv("DGMPM_SMOKE", raising=False)
+    assert setup(fig_dir="", device="cpu").fig_dir == REPO_ROOT / "figures"
+    assert setup(fig_dir="", device="cpu", own_data=True).fig_dir == REPO_ROOT / "build" / "own_data_figures"
+    assert str(setup(fig_dir="/tmp/mine", device="cpu", own_data=True).fig_dir) == "/tmp/mine"  # asked for explicitly
