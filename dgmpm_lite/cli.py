@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_benchmark)
 
     p = sub.add_parser("train", help="train DGMPM (paper IV-B-1); resumes if --out holds a checkpoint")
-    p.add_argument("--config", default="synthetic", help="preset (paper, synthetic, cpu, ablation, smoke) or a JSON file")
+    p.add_argument("--config", default="synthetic", help="preset (paper, synthetic, cpu, davis_cpu, smoke) or a JSON file")
     p.add_argument("--out", required=True, help="run folder: last.pt, train_log.csv, val_log.csv, config.json")
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override config keys, values as JSON (e.g. batch_size=4)")
     p.add_argument("--device", default="", help="auto, cpu, cuda, mps (default: the config's)")

@@ -209,7 +209,7 @@ PRESETS: dict[str, dict] = {
 
 
 def load_config(name_or_path: str | os.PathLike, **overrides) -> TrainConfig:
-    """A preset name (``paper``, ``synthetic``, ``smoke``) or a JSON file, plus overrides."""
+    """A preset name (see :data:`PRESETS`) or a JSON file, plus overrides."""
     text = str(name_or_path)
     if text in PRESETS:
         base = dict(PRESETS[text])
