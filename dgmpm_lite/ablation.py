@@ -567,3 +567,32 @@ def smoke_val_data(root: str | Path, overwrite: bool = True, seed: int = 0) -> P
                              p_occluder_pass=1.0, camera_pan=5.0)
     generate_dataset(root, {"val": 2}, config, seed=seed, resolution="64p", overwrite=overwrite, progress=False)
     return Path(root)
+
+
+def larger_val_data(root: str | Path, num_videos: int = 16, seed: int = 2027) -> Path:
+    """A larger synthetic validation set with the committed one's knobs: ``<root>`` (split ``val``).
+
+    The 4 committed validation videos are too few to tell variants apart: one video more
+    or less moves J&F by several points. This generates ``num_videos`` more (same generator
+    settings as ``data_samples/synthetic``, 192x320, 24 frames; another seed, so none of
+    them is a committed or a training video) into ``root``, once: an existing set made with
+    the same settings is reused. Nothing here is committed; generation takes seconds.
+    """
+    import json
+
+    from .data import SyntheticConfig, data_samples_root
+    from .data.synthetic import generate_dataset
+
+    if num_videos < 1:
+        raise ValueError(f"num_videos must be >= 1, got {num_videos}")
+    root = Path(root)
+    shipped = json.loads((data_samples_root() / "manifest.json").read_text())
+    wanted = {"config": shipped["config"], "seed": seed, "splits": {"val": num_videos}}
+    stamp = root / "larger_val.json"
+    if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+        return root
+    config = SyntheticConfig(**shipped["config"])
+    generate_dataset(root, {"val": num_videos}, config, seed=seed, resolution=shipped["resolution"],
+                     overwrite=True, jpeg_quality=shipped["jpeg_quality"], progress=True)
+    stamp.write_text(json.dumps(wanted))
+    return root

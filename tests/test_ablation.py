@@ -333,3 +333,21 @@ def test_parse_variants():
     assert parse_variants("DGMPM, EDM,-PM,SAB+CAB") == ["DGMPM", "-EDM", "-PM", "-SAB+CAB"]
     with pytest.raises(ValueError, match=r"unknown variants \['NOPE'\]"):
         parse_variants("EDM,NOPE")
+
+
+def test_larger_val_data_is_made_once_with_the_committed_settings(tmp_path):
+    import json
+
+    from dgmpm_lite.ablation import larger_val_data
+    from dgmpm_lite.data import DavisDataset, data_samples_root
+
+    root = larger_val_data(tmp_path / "val", num_videos=1)
+    videos = DavisDataset(root, split="val")
+    committed = DavisDataset(data_samples_root(), split="val")
+    assert len(videos) == 1 and videos[0].size == committed[0].size and len(videos[0]) == len(committed[0])
+    assert not np.array_equal(videos[0].frame(0), committed[0].frame(0))  # another seed
+    stamp = (root / "larger_val.json").stat().st_mtime_ns
+    assert larger_val_data(tmp_path / "val", num_videos=1) == root and (root / "larger_val.json").stat().st_mtime_ns == stamp
+    assert json.loads((root / "larger_val.json").read_text())["config"] == json.loads((data_samples_root() / "manifest.json").read_text())["config"]
+    with pytest.raises(ValueError, match="num_videos"):
+        larger_val_data(tmp_path / "v0", num_videos=0)
