@@ -144,7 +144,7 @@ def _compare(args) -> int:
 
     from .compare import evaluate_methods, results_table
     from .data import DavisDataset
-    from .metrics import GLOBAL_COLUMNS
+    from .metrics import GLOBAL_COLUMNS, PER_SEQUENCE_COLUMNS
     from .train import load_model
 
     methods = {}
@@ -158,8 +158,9 @@ def _compare(args) -> int:
     if not args.no_baselines:
         methods["flow baseline"] = "flow"
         methods["copy baseline"] = "copy"
-    if args.out and Path(args.out).exists() and not args.overwrite:
-        raise CliError(f"{args.out} exists; pass --overwrite to replace it")
+    for out in (args.out, args.per_sequence):
+        if out and Path(out).exists() and not args.overwrite:
+            raise CliError(f"{out} exists; pass --overwrite to replace it")
     results = evaluate_methods(DavisDataset(args.data, split=args.split), methods, args.max_frames, args.device)
     print(results_table(results))
     if args.out:
@@ -169,6 +170,14 @@ def _compare(args) -> int:
             for name, res in results.items():
                 w.writerow([name, *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS), f"{res.seconds_per_frame:.4f}"])
         print(f"wrote {args.out}")
+    if args.per_sequence:
+        with open(args.per_sequence, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["method", *PER_SEQUENCE_COLUMNS])
+            for name, res in results.items():
+                for row in res.per_object:
+                    w.writerow([name, row["Sequence"], *(f"{row[c]:.4f}" for c in PER_SEQUENCE_COLUMNS[1:])])
+        print(f"wrote {args.per_sequence}")
     return 0
 
 
@@ -247,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, default=0, help="first N frames of each video (0 = all)")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="", help="also write the table as CSV")
+    p.add_argument("--per-sequence", default="", help="also write J-Mean and F-Mean per (method, sequence_object) as CSV")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_compare)
 

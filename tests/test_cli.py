@@ -91,7 +91,9 @@ def test_compare_scores_checkpoints_and_baselines_on_the_same_videos(tmp_path, c
     ckpt = tmp_path / "m.pt"
     assert main(["train", "--config", "smoke", "--out", str(tmp_path / "run"), "--set", "size=[48,64]", "val_data=\"\"", "--export", str(ckpt)]) == 0
     out_csv = tmp_path / "table.csv"
-    assert main(["compare", "--model", f"tiny={ckpt}", "--max-frames", "4", "--device", "cpu", "--out", str(out_csv)]) == 0
+    per_seq = tmp_path / "per_seq.csv"
+    assert main(["compare", "--model", f"tiny={ckpt}", "--max-frames", "4", "--device", "cpu", "--out", str(out_csv),
+                 "--per-sequence", str(per_seq)]) == 0
     printed = capsys.readouterr().out
     for name in ("| tiny |", "| flow baseline |", "| copy baseline |"):
         assert name in printed
@@ -100,6 +102,16 @@ def test_compare_scores_checkpoints_and_baselines_on_the_same_videos(tmp_path, c
     assert [r["method"] for r in rows] == ["tiny", "flow baseline", "copy baseline"]
     assert all(0 <= float(r["J&F-Mean"]) <= 1 for r in rows)
     assert main(["compare", "--model", f"tiny={ckpt}", "--out", str(out_csv)]) == 2  # no overwrite
+    with open(per_seq) as f:
+        per = list(csv.DictReader(f))
+    from dgmpm_lite.data import DavisDataset, data_samples_root
+
+    val = DavisDataset(data_samples_root(), split="val")
+    objects = sum(v.num_objects for v in val)
+    assert len(per) == 3 * objects and {r["method"] for r in per} == {"tiny", "flow baseline", "copy baseline"}
+    assert {r["Sequence"].rsplit("_", 1)[0] for r in per} == set(val.names)
+    assert all(0 <= float(r["J-Mean"]) <= 1 for r in per)
+    assert main(["compare", "--model", f"tiny={ckpt}", "--per-sequence", str(per_seq)]) == 2  # no overwrite
 
 
 def test_ablation_variants_without_dash_and_unknown_variant(tmp_path, capsys, monkeypatch):
