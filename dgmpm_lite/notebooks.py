@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -42,8 +43,10 @@ def run_series(
         if not paths:
             raise ValueError(f"no notebook matches {only}; have {[p.name for p in notebook_paths()]}")
     done = []
-    for nb in tqdm(paths, desc="notebooks", unit="nb"):
+    bar = tqdm(paths, desc="notebooks", unit="nb")
+    for nb in bar:
         out = build_dir / nb.name
+        start = time.perf_counter()
         pm.execute_notebook(
             str(nb),
             str(out),
@@ -52,6 +55,7 @@ def run_series(
             cwd=str(nb.parent),
             progress_bar=False,
         )
+        bar.write(f"{nb.name}: {time.perf_counter() - start:.1f} s")
         done.append(out)
     return done
 
