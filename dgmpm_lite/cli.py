@@ -17,8 +17,11 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _figures(args) -> int:
+    from . import REPO_ROOT
     from .notebooks import run_series
 
+    if not args.fig_dir:
+        args.fig_dir = str(REPO_ROOT / "build" / "smoke_figures" if args.smoke else REPO_ROOT / "figures")
     done = run_series(fig_dir=args.fig_dir, build_dir=args.build_dir, smoke=args.smoke, device=args.device, only=args.only)
     print(f"executed {len(done)} notebooks into {args.build_dir}; figures in {args.fig_dir}")
     return 0
@@ -199,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("figures", help="execute the notebook series with papermill and regenerate figures/")
-    p.add_argument("--fig-dir", default=str(REPO_ROOT / "figures"))
+    p.add_argument("--fig-dir", default="", help="default: figures/ (with --smoke: build/smoke_figures, never the committed ones)")
     p.add_argument("--build-dir", default=str(REPO_ROOT / "build"))
     p.add_argument("--smoke", action="store_true", help="tiny sizes (what CI runs)")
     p.add_argument("--device", default="auto")

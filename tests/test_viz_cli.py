@@ -96,3 +96,14 @@ def test_notebook_setup_keeps_figures_of_own_data_out_of_the_repository(monkeypa
     assert setup(fig_dir="", device="cpu").fig_dir == REPO_ROOT / "figures"
     assert setup(fig_dir="", device="cpu", own_data=True).fig_dir == REPO_ROOT / "build" / "own_data_figures"
     assert str(setup(fig_dir="/tmp/mine", device="cpu", own_data=True).fig_dir) == "/tmp/mine"  # asked for explicitly
+
+
+def test_figures_smoke_never_writes_into_the_committed_figures(monkeypatch):
+    import dgmpm_lite.notebooks as notebooks
+    from dgmpm_lite import REPO_ROOT
+
+    seen = []
+    monkeypatch.setattr(notebooks, "run_series", lambda **kw: seen.append(kw["fig_dir"]) or [])
+    assert main(["figures", "--smoke"]) == 0
+    assert main(["figures"]) == 0
+    assert seen == [str(REPO_ROOT / "build" / "smoke_figures"), str(REPO_ROOT / "figures")]
