@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import evaluate_methods, results_table
+from .compare import BASELINES, evaluate_methods, results_table
 from .metrics import GLOBAL_COLUMNS
 
 VARIANTS: dict[str, dict] = {
@@ -45,8 +45,24 @@ VARIANTS: dict[str, dict] = {
     "-SAB+CAB": {"attention": "channel"},
 }
 
-PAPER_TABLE_IV = {"DGMPM": 62.1, "-EDM": 51.9, "-PM": 47.9, "-SAB": 57.7, "-SAB+CAB": 60.0}
+PAPER_TABLE_IV_FULL: dict[str, dict[str, float]] = {
+    "DGMPM": {"J": 59.1, "F": 65.1, "J&F": 62.1},
+    "-EDM": {"J": 50.6, "F": 53.2, "J&F": 51.9},
+    "-PM": {"J": 44.2, "F": 51.5, "J&F": 47.9},
+    "-SAB": {"J": 55.0, "F": 60.3, "J&F": 57.7},
+    "-SAB+CAB": {"J": 57.2, "F": 62.7, "J&F": 60.0},
+}
+"""J-Mean, F-Mean and J&F-Mean (%) of every column of Table IV (DAVIS-2017 val)."""
+
+PAPER_TABLE_IV = {name: row["J&F"] for name, row in PAPER_TABLE_IV_FULL.items()}
 """J&F (%) of Table IV, DAVIS-2017 val, for comparison."""
+
+
+def _check_variants(names, hint: str = "") -> None:
+    """Raise ``ValueError`` naming every entry of ``names`` that is not in :data:`VARIANTS`."""
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown variants {unknown}; choose from {list(VARIANTS)}{hint}")
 
 
 def run_ablation(
@@ -63,27 +79,22 @@ def run_ablation(
     Returns ``(results, table_markdown)``; also writes ``out_dir/ablation.csv`` and
     ``out_dir/ablation.md``.
     """
-    from .data import DavisDataset
-    from .train import export_model, load_config, load_model, resolve_path, resolve_split, train
+    from .train import export_model, load_config, load_model, train, validation_videos
 
     names = variants or list(VARIANTS)
-    unknown = [n for n in names if n not in VARIANTS]
-    if unknown:
-        raise ValueError(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+    _check_variants(names)
+    cfg = load_config(config, **overrides)  # what every variant shares, validation included
     out = Path(out_dir)
     methods = {}
     for name in names:
-        cfg = load_config(config, **{**overrides, **VARIANTS[name]})
         run = variant_dir(out, name)
         # all variants are scored together below: no per-run validation
         ckpt = train(load_config(config, **{**overrides, **VARIANTS[name], "val_data": "", "val_every": 0}), run, overwrite=overwrite)
         model_file = export_model(ckpt, run / "model.pt", overwrite=True)
         methods[name] = load_model(model_file)
     if baselines:
-        methods["flow baseline"] = "flow"
-        methods["copy baseline"] = "copy"
-    videos = DavisDataset(resolve_path(cfg.val_data), split=resolve_split(cfg.val_split))
-    results = evaluate_methods(videos, methods, max_frames or cfg.val_max_frames)
+        methods.update(BASELINES)
+    results = evaluate_methods(validation_videos(cfg), methods, max_frames or cfg.val_max_frames)
     table = results_table(results)
     out.mkdir(parents=True, exist_ok=True)
     (out / "ablation.md").write_text(table + "\n")
@@ -108,17 +119,6 @@ SWITCH_DESCRIPTIONS: dict[str, str] = {
 }
 """One-line description of every row of our Table IV."""
 
-PAPER_TABLE_IV_FULL: dict[str, dict[str, float]] = {
-    "DGMPM": {"J": 59.1, "F": 65.1, "J&F": 62.1},
-    "-EDM": {"J": 50.6, "F": 53.2, "J&F": 51.9},
-    "-PM": {"J": 44.2, "F": 51.5, "J&F": 47.9},
-    "-SAB": {"J": 55.0, "F": 60.3, "J&F": 57.7},
-    "-SAB+CAB": {"J": 57.2, "F": 62.7, "J&F": 60.0},
-}
-"""J-Mean, F-Mean and J&F-Mean (%) of every column of Table IV (DAVIS-2017 val)."""
-
-BASELINES = {"flow baseline": "flow", "copy baseline": "copy"}
-"""The baselines as :func:`run_ablation` names them, and their :func:`dgmpm_lite.infer.propagate` method."""
 
 
 def parse_variants(text: str) -> list[str] | None:
@@ -132,9 +132,7 @@ def parse_variants(text: str) -> list[str] | None:
         return None
     names = [n.strip() for n in text.split(",") if n.strip()]
     names = [n if n in VARIANTS or f"-{n}" not in VARIANTS else f"-{n}" for n in names]
-    unknown = [n for n in names if n not in VARIANTS]
-    if unknown:
-        raise ValueError(f"unknown variants {unknown}; choose from {','.join(VARIANTS)} (the dash may be left out)")
+    _check_variants(names, " (the dash may be left out)")
     return names
 
 
@@ -157,9 +155,7 @@ def load_variants(out_dir: str | Path, variants: list[str] | None = None, device
     names = list(VARIANTS) if variants is None else list(variants)
     if not names:
         raise ValueError("no variants asked for")
-    unknown = [n for n in names if n not in VARIANTS]
-    if unknown:
-        raise ValueError(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+    _check_variants(names)
     models = {}
     for name in names:
         path = variant_dir(out_dir, name) / "model.pt"

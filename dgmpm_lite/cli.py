@@ -145,7 +145,7 @@ def _compare(args) -> int:
     import csv
     from pathlib import Path
 
-    from .compare import evaluate_methods, results_table
+    from .compare import BASELINES, evaluate_methods, results_table
     from .data import DavisDataset
     from .metrics import GLOBAL_COLUMNS, PER_SEQUENCE_COLUMNS
     from .train import load_model
@@ -159,8 +159,7 @@ def _compare(args) -> int:
     if not args.model:
         methods["DGMPM"] = load_model(_checkpoint_path(None))
     if not args.no_baselines:
-        methods["flow baseline"] = "flow"
-        methods["copy baseline"] = "copy"
+        methods.update(BASELINES)
     for out in (args.out, args.per_sequence):
         if out and Path(out).exists() and not args.overwrite:
             raise CliError(f"{out} exists; pass --overwrite to replace it")

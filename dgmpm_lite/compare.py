@@ -19,6 +19,11 @@ from .metrics import GLOBAL_COLUMNS, DatasetResults, evaluate_sequence, summariz
 from .model import DGMPM
 
 
+BASELINES = {"flow baseline": "flow", "copy baseline": "copy"}
+"""The two classic baselines as reported beside DGMPM: row name -> method of
+:func:`dgmpm_lite.infer.propagate` (what :func:`evaluate_methods` accepts in place of a model)."""
+
+
 def evaluate_methods(
     videos,
     methods: Mapping[str, DGMPM | str],

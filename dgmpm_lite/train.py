@@ -239,6 +239,13 @@ def resolve_split(split: str) -> str:
     return str(resolve_path(split)) if split.endswith(".txt") else split
 
 
+def validation_videos(cfg: TrainConfig):
+    """The validation videos of a config: ``val_data`` and ``val_split`` resolved like data paths."""
+    from .data import DavisDataset
+
+    return DavisDataset(resolve_path(cfg.val_data), split=resolve_split(cfg.val_split))
+
+
 def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = None):
     """The training videos: the endless synthetic generator or a DAVIS folder."""
     from .data import DavisDataset, SyntheticConfig, SyntheticVideoSource
@@ -411,7 +418,6 @@ def export_model(
 def validate(model: DGMPM, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
     """J&F of the model on the validation videos (DAVIS rules, :mod:`dgmpm_lite.compare`)."""
     from .compare import evaluate_methods
-    from .data import DavisDataset
 
     if not cfg.val_data:
         return {}
@@ -420,7 +426,7 @@ def validate(model: DGMPM, cfg: TrainConfig, device: torch.device) -> dict[str, 
         print(f"validation data {root} not found: skipping validation")
         return {}
     was_training = model.training
-    res = evaluate_methods(DavisDataset(root, split=resolve_split(cfg.val_split)), {"dgmpm": model}, cfg.val_max_frames, device, progress=False)
+    res = evaluate_methods(validation_videos(cfg), {"dgmpm": model}, cfg.val_max_frames, device, progress=False)
     model.train(was_training)
     g = res["dgmpm"].global_metrics
     return {"J&F": g["J&F-Mean"], "J": g["J-Mean"], "F": g["F-Mean"]}
