@@ -119,9 +119,10 @@ class VideoSegmenter:
         labels = fuse_labels(fg, self.object_ids)
         self.prev_masks = (labels[None] == self.object_ids[:, None, None]).float()[:, None]
         probs = fg.cpu().numpy() if return_probabilities else None
+        labels = labels.to(torch.uint8).cpu().numpy()
         if not return_maps:
-            return FramePrediction(labels.to(torch.uint8).cpu().numpy(), probs)
-        return FramePrediction(labels.to(torch.uint8).cpu().numpy(), probs, out, target.embedding)
+            return FramePrediction(labels, probs)
+        return FramePrediction(labels, probs, out, target.embedding)
 
 
 def segment_video(

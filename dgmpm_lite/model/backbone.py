@@ -117,8 +117,8 @@ class FeatureExtractor(nn.Module):
             self.conv1 = nn.Sequential(net.conv1, net.bn1, net.relu)
             self.maxpool = net.maxpool
             self.res2, self.res3, self.res4, self.res5 = net.layer1, net.layer2, net.layer3, net.layer4
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+            self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+            self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.embed_dim = embed_dim
         self.side_convs = (
             nn.ModuleList(nn.Conv2d(c, embed_dim, 3, padding=1) for c in self.side_channels)
