@@ -29,6 +29,8 @@ class Timing:
     width: int
     objects: int
     device: str
+    precision: str
+    """float32, or the autocast type (bfloat16 on a CPU with native bfloat16, float16 on CUDA)."""
     parameters: int
     seconds_per_frame: float
     peak_memory_mb: float
@@ -63,14 +65,16 @@ def time_method(
     repeats: int = 10,
     warmup: int = 2,
     model: DGMPM | None = None,
-    channels_last: bool = False,
+    amp: bool = True,
+    channels_last: bool = True,
     compile: bool = False,
 ) -> Timing:
     """Median seconds per frame of streaming inference (reference encoded once).
 
-    ``method`` is ``"dgmpm"`` (:class:`~dgmpm_lite.infer.VideoSegmenter`, mixed precision on
-    CUDA), ``"flow"`` or ``"copy"`` (the baselines). Frames are random noise: speed does not
-    depend on content.
+    ``method`` is ``"dgmpm"`` (:class:`~dgmpm_lite.infer.VideoSegmenter` with its defaults:
+    mixed precision where native, channels_last; ``amp`` and ``channels_last`` switch them
+    off to see what each brings), ``"flow"`` or ``"copy"`` (the baselines). Frames are
+    random noise: speed does not depend on content.
     """
     from .baselines import CopyFirstMask, FlowPropagation
     from .infer import VideoSegmenter
@@ -81,6 +85,7 @@ def time_method(
     frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(2)]
     labels = _boxes(objects, h, w)
     params = 0
+    precision = "float32"
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
         torch.cuda.synchronize()
@@ -88,9 +93,8 @@ def time_method(
     if method == "dgmpm":
         model = model or DGMPM(backbone, weights=None)
         params = model.num_parameters()
-        if channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        runner = VideoSegmenter(model, dev)
+        runner = VideoSegmenter(model, dev, amp=amp, channels_last=channels_last)
+        precision = runner.precision
         if compile:
             runner.model = torch.compile(runner.model)
         runner.start(frames[0], labels)
@@ -111,7 +115,8 @@ def time_method(
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak = max(0.0, _peak_rss_mb() - rss0)
-    return Timing(method, backbone, h, w, objects, str(dev) if method == "dgmpm" else "cpu", params, statistics.median(times), peak)
+    device_name = str(dev) if method == "dgmpm" else "cpu"
+    return Timing(method, backbone, h, w, objects, device_name, precision, params, statistics.median(times), peak)
 
 
 def run_benchmark(
@@ -121,7 +126,8 @@ def run_benchmark(
     methods=("dgmpm", "flow", "copy"),
     device: str = "auto",
     repeats: int = 10,
-    channels_last: bool = False,
+    amp: bool = True,
+    channels_last: bool = True,
     compile: bool = False,
 ) -> list[Timing]:
     """Time every (method, backbone, size, objects) combination; returns the rows."""
@@ -131,20 +137,20 @@ def run_benchmark(
             combos += [(m, b, s, k) for s in sizes for k in objects]
     rows = []
     for m, b, s, k in tqdm(combos, desc="benchmark", unit="config"):
-        rows.append(time_method(m, b if b != "-" else "resnet18", s, k, device, repeats, channels_last=channels_last, compile=compile))
+        rows.append(time_method(m, b if b != "-" else "resnet18", s, k, device, repeats, amp=amp, channels_last=channels_last, compile=compile))
     return rows
 
 
 def format_table(rows: list[Timing]) -> str:
     """A markdown table of the rows (pasted into the README as is)."""
     lines = [
-        "| method | backbone | parameters | size | objects | device | ms / frame | fps | peak memory (MB) |",
-        "|---|---|---:|---|---:|---|---:|---:|---:|",
+        "| method | backbone | parameters | size | objects | device | precision | ms / frame | fps | peak memory (MB) |",
+        "|---|---|---:|---|---:|---|---|---:|---:|---:|",
     ]
     for r in rows:
         params = f"{r.parameters / 1e6:.1f} M" if r.parameters else "-"
         lines.append(
-            f"| {r.method} | {r.backbone} | {params} | {r.height}x{r.width} | {r.objects} | {r.device} | "
+            f"| {r.method} | {r.backbone} | {params} | {r.height}x{r.width} | {r.objects} | {r.device} | {r.precision} | "
             f"{1000 * r.seconds_per_frame:.1f} | {r.fps:.1f} | {r.peak_memory_mb:.0f} |"
         )
     return "\n".join(lines)

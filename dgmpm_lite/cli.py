@@ -35,7 +35,7 @@ def _benchmark(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = run_benchmark(args.backbones, args.sizes, args.objects, args.methods, args.device, args.repeats,
-                         channels_last=args.channels_last, compile=args.compile)
+                         amp=args.amp, channels_last=args.channels_last, compile=args.compile)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     print(format_table(rows))
     return 0
@@ -213,7 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backbones", nargs="+", default=["resnet18"], metavar="BACKBONE", help="resnet18, resnet34, resnet50 or efficientnet_lite0")
     p.add_argument("--sizes", nargs="+", type=_size, default=[(240, 432), (480, 854)], help="HxW, e.g. 240x432")
     p.add_argument("--objects", nargs="+", type=int, default=[1, 3])
-    p.add_argument("--channels-last", action="store_true", help="channels_last memory format")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True,
+                   help="mixed precision where native: float16 on CUDA, bfloat16 on CPUs with AVX512-BF16/AMX (default: on)")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
+                   help="channels_last memory format (default: on)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default="auto")
     p.add_argument("--repeats", type=int, default=10)

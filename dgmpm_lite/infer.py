@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .device import resolve_device
+from .device import autocast_dtype, precision_name, resolve_device
 from .model import DGMPM, DGMPMOutput, ReferenceEncoding
 
 
@@ -40,17 +40,21 @@ class FramePrediction(NamedTuple):
     """(1, C, H, W) embedding of the target frame, when maps are asked for (and the model has one)."""
 
 
-def frame_to_tensor(frame: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
-    """uint8 (H, W, 3) RGB array (or a (3, H, W) float tensor) -> (1, 3, H, W) float in [0, 1]."""
+def frame_to_tensor(frame: np.ndarray | torch.Tensor, device: torch.device, channels_last: bool = False) -> torch.Tensor:
+    """uint8 (H, W, 3) RGB array (or a (3, H, W) float tensor) -> (1, 3, H, W) float in [0, 1].
+
+    ``channels_last`` returns it in the channels_last memory format (same values).
+    """
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
     if isinstance(frame, torch.Tensor):
         t = frame if frame.dim() == 4 else frame[None]
-        return t.to(device=device, dtype=torch.float32)
+        return t.to(device=device, dtype=torch.float32).contiguous(memory_format=fmt)
     frame = np.asarray(frame)
     if frame.ndim != 3 or frame.shape[2] != 3:
         raise ValueError(f"a frame must be an (H, W, 3) RGB array, got shape {frame.shape}")
     if frame.dtype != np.uint8:
         raise ValueError(f"a frame array must be uint8 (0..255), got {frame.dtype}")
-    return torch.from_numpy(frame).to(device).permute(2, 0, 1)[None].float().div_(255)
+    return torch.from_numpy(frame).to(device).permute(2, 0, 1)[None].float().div_(255).contiguous(memory_format=fmt)
 
 
 def fuse_labels(fg_probs: torch.Tensor, object_ids: torch.Tensor) -> torch.Tensor:
@@ -62,27 +66,54 @@ def fuse_labels(fg_probs: torch.Tensor, object_ids: torch.Tensor) -> torch.Tenso
     return torch.where(best > 0.5, object_ids[index], torch.zeros_like(index))
 
 
+def _float32(x):
+    """Maps for pictures in float32 whatever the autocast type (numpy has no bfloat16)."""
+    if isinstance(x, torch.Tensor):
+        return x.float()
+    if isinstance(x, DGMPMOutput):
+        return DGMPMOutput(*(_float32(v) for v in x))
+    if isinstance(x, list):
+        return [_float32(v) for v in x]
+    return x
+
+
 class VideoSegmenter:
     """Streaming DGMPM inference: ``start`` with the first frame and mask, then ``step``.
 
     Args:
         model: a :class:`DGMPM` (put in eval mode and moved to ``device`` here).
         device: ``"auto"`` (cuda, mps, cpu), or any torch device string.
-        amp: autocast to float16 on CUDA (ignored elsewhere).
+        amp: mixed precision where the hardware runs it natively: float16 on CUDA, bfloat16
+            on CPUs with AVX512-BF16 or AMX (:func:`~dgmpm_lite.device.autocast_dtype`);
+            float32 elsewhere. ``False`` keeps float32 everywhere (bit-for-bit comparisons).
+        channels_last: convolutions in the channels_last (NHWC) memory format, which
+            oneDNN and cuDNN run faster; the values are the same.
+
+    On a 2-core AVX512-BF16 CPU the two together make a ResNet-18 frame about 2.5 times
+    faster than float32 NCHW (README, "Speed"); the masks agree on more than 99.9 % of the
+    pixels (``tests/test_infer.py``).
     """
 
-    def __init__(self, model: DGMPM, device: str | torch.device = "auto", amp: bool = True) -> None:
+    def __init__(
+        self, model: DGMPM, device: str | torch.device = "auto", amp: bool = True, channels_last: bool = True
+    ) -> None:
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
-        self.model = model.to(self.device).eval()
-        self.amp = amp and self.device.type == "cuda"
+        self.channels_last = bool(channels_last)
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.model = model.to(self.device, memory_format=fmt).eval()
+        self.amp_dtype = autocast_dtype(self.device, amp)
+        self.precision = precision_name(self.amp_dtype)
         self.reference: ReferenceEncoding | None = None
         self.prev_masks: torch.Tensor | None = None
         self.object_ids: torch.Tensor | None = None
 
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+
     @torch.inference_mode()
     def start(self, first_frame, first_labels: np.ndarray) -> np.ndarray:
         """Encode the reference frame and its label map (object ids 1..K); returns the labels."""
-        frame = frame_to_tensor(first_frame, self.device)
+        frame = frame_to_tensor(first_frame, self.device, self.channels_last)
         labels = np.asarray(first_labels)
         if labels.ndim != 2:
             raise ValueError(f"the first-frame labels must be an (H, W) array, got shape {labels.shape}")
@@ -97,7 +128,7 @@ class VideoSegmenter:
         lab = torch.from_numpy(labels.astype(np.int64)).to(self.device)
         self.object_ids = torch.from_numpy(ids.astype(np.int64)).to(self.device)
         masks = (lab[None] == self.object_ids[:, None, None]).float()[:, None]  # (K, 1, H, W)
-        with torch.autocast("cuda", enabled=self.amp):
+        with self._autocast():
             self.reference = self.model.encode_reference(frame, masks)
         self.prev_masks = masks
         return labels.astype(np.uint8)
@@ -111,8 +142,8 @@ class VideoSegmenter:
         """
         if self.reference is None:
             raise RuntimeError("call start(first_frame, first_labels) before step()")
-        x = frame_to_tensor(frame, self.device)
-        with torch.autocast("cuda", enabled=self.amp):
+        x = frame_to_tensor(frame, self.device, self.channels_last)
+        with self._autocast():
             target = self.model.encode_target(x)
             out = self.model.decode(target, self.reference, self.prev_masks, return_maps=return_maps)
         fg = out.logits.float().softmax(dim=1)[:, 1]  # (K, H, W)
@@ -122,7 +153,7 @@ class VideoSegmenter:
         labels = labels.to(torch.uint8).cpu().numpy()
         if not return_maps:
             return FramePrediction(labels, probs)
-        return FramePrediction(labels, probs, out, target.embedding)
+        return FramePrediction(labels, probs, _float32(out), _float32(target.embedding))
 
 
 def segment_video(
@@ -132,13 +163,14 @@ def segment_video(
     device: str | torch.device = "auto",
     return_probabilities: bool = False,
     amp: bool = True,
+    channels_last: bool = True,
 ) -> Iterator[FramePrediction]:
     """Yield a :class:`FramePrediction` for every frame; the first is the given mask.
 
     ``frames`` is any iterable of uint8 (H, W, 3) RGB arrays, read one at a time (pass a
     generator such as ``(seq.frame(i) for i in range(len(seq)))`` for a long video).
     """
-    segmenter = VideoSegmenter(model, device, amp)
+    segmenter = VideoSegmenter(model, device, amp, channels_last)
     it = iter(frames)
     try:
         first = next(it)

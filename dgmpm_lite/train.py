@@ -20,8 +20,10 @@ Mechanics a student can rely on:
   an uninterrupted run.
 * **Logs** ``train_log.csv`` (loss per step) and ``val_log.csv`` (J&F on the validation
   videos) for the notebooks to plot.
-* **Devices.** cuda, mps or cpu chosen automatically and printed once; mixed precision on
-  CUDA; several GPUs with ``torchrun --nproc_per_node N -m dgmpm_lite train ...``
+* **Devices.** cuda, mps or cpu chosen automatically and printed once; mixed precision
+  (``amp``) where the hardware runs it natively: float16 on CUDA, bfloat16 on CPUs with
+  AVX512-BF16 or AMX (about 2.4 times faster per step than float32 on this project's 2-core
+  CPU), float32 elsewhere; channels_last convolutions; several GPUs with ``torchrun --nproc_per_node N -m dgmpm_lite train ...``
   (DistributedDataParallel; gloo on CPU).
 """
 
@@ -43,7 +45,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from . import REPO_ROOT
-from .device import resolve_device
+from .device import autocast_dtype, precision_name, resolve_device
 from .model import DGMPM
 
 CHECKPOINT_FORMAT = "dgmpm_lite.train/1"
@@ -116,7 +118,7 @@ class TrainConfig:
     # where and how (not part of the run's identity)
     num_workers: int = 2
     device: str = "auto"
-    amp: bool = True
+    amp: bool = True  # mixed precision where native: float16 on CUDA, bfloat16 on AVX512-BF16/AMX CPUs
 
     # how a run is watched and where it runs, not what it learns: may differ on resume
     RUNTIME_KEYS = ("num_workers", "device", "amp", "val_data", "val_split", "val_every", "val_max_frames", "checkpoint_every")
@@ -194,8 +196,9 @@ PRESETS: dict[str, dict] = {
     "davis_cpu": dict(
         preset="davis_cpu", backbone="efficientnet_lite0", weights="imagenet", size=(160, 288), batch_size=4,
         data="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt",
-        stages=[Stage("static", "static", 100, 2e-4), Stage("video", "video", 500, 2e-4),
-                Stage("video-finetune", "video", 100, 5e-5)],
+        loss="bootstrap",
+        stages=[Stage("static", "static", 150, 2e-4), Stage("video", "video", 2000, 2e-4),
+                Stage("video-finetune", "video", 250, 5e-5)],
         val_data="../shared/data/DAVIS2016-train-240p", val_split="data_samples/davis2016_split/val.txt",
         val_every=0, checkpoint_every=50, val_max_frames=0,
     ),
@@ -497,11 +500,15 @@ def train(
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         torch.cuda.set_device(device)
     if rank == 0:
-        print(f"dgmpm-lite train: device {device}" + (f", {world} processes" if world > 1 else ""))
+        precision = autocast_dtype(device, cfg.amp)
+        print(f"dgmpm-lite train: device {device}, " + (f"{precision_name(precision)} mixed precision" if precision else "float32")
+              + (f", {world} processes" if world > 1 else ""))
 
     torch.manual_seed(cfg.seed)
-    model = DGMPM(weights=cfg.weights, **cfg.model_config).to(device)
-    use_amp = cfg.amp and device.type == "cuda"
+    # channels_last (NHWC) runs convolutions faster on oneDNN and cuDNN; same values
+    model = DGMPM(weights=cfg.weights, **cfg.model_config).to(device, memory_format=torch.channels_last)
+    amp_dtype = autocast_dtype(device, cfg.amp)  # float16 on CUDA, bfloat16 on CPUs that run it natively
+    use_amp = amp_dtype == torch.float16  # gradient scaling is for float16 only
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.stages[0].lr)
     stage_index, step_in_stage, global_step = 0, 0, 0
@@ -580,7 +587,9 @@ def train(
                 return ckpt_path
             t0 = time.perf_counter()
             x = {k: batch[k].to(device, non_blocking=True) for k in ("ref_frame", "ref_mask", "prev_mask", "target_frame", "target_mask")}
-            with torch.autocast("cuda", enabled=use_amp):
+            for k in ("ref_frame", "target_frame"):
+                x[k] = x[k].contiguous(memory_format=torch.channels_last)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 logits = net(x["target_frame"], x["ref_frame"], x["ref_mask"], x["prev_mask"]).logits
                 loss = segmentation_loss(logits.float(), x["target_mask"][:, 0].long(), cfg.loss, cfg.hard_fraction)
             optimizer.zero_grad(set_to_none=True)

@@ -79,3 +79,59 @@ def test_errors(model):
         list(propagate("magic", [np.zeros((8, 8, 3), np.uint8)], np.ones((8, 8), np.uint8)))
     with pytest.raises(ValueError, match="no frames"):
         list(segment_video(model, [], np.ones((8, 8), np.uint8), device="cpu"))
+
+
+# -- precision and memory format -------------------------------------------------------------
+
+
+def test_autocast_dtype_per_device(monkeypatch):
+    import dgmpm_lite.device as device
+
+    assert device.autocast_dtype(torch.device("cuda"), amp=True) == torch.float16
+    assert device.autocast_dtype(torch.device("cuda"), amp=False) is None
+    assert device.autocast_dtype(torch.device("mps"), amp=True) is None
+    monkeypatch.setattr(device, "cpu_has_native_bfloat16", lambda: True)
+    assert device.autocast_dtype(torch.device("cpu")) == torch.bfloat16
+    assert device.precision_name(device.autocast_dtype(torch.device("cpu"))) == "bfloat16"
+    monkeypatch.setattr(device, "cpu_has_native_bfloat16", lambda: False)
+    assert device.autocast_dtype(torch.device("cpu")) is None
+    assert device.precision_name(None) == "float32"
+
+
+@pytest.fixture(scope="module")
+def shipped_video():
+    from dgmpm_lite.data import DavisDataset, data_samples_root
+    from dgmpm_lite.train import DEFAULT_CHECKPOINT, load_model
+
+    seq = DavisDataset(data_samples_root(), split="val")[0]
+    return load_model(DEFAULT_CHECKPOINT), [seq.frame(i) for i in range(10)], seq.mask(0)
+
+
+def _run(model, frames, first, **kw):
+    preds = list(segment_video(model, frames, first, device="cpu", return_probabilities=True, **kw))
+    return np.stack([p.labels for p in preds]), np.stack([p.probabilities for p in preds])
+
+
+def test_channels_last_changes_nothing_but_the_memory_layout(shipped_video):
+    model, frames, first = shipped_video
+    labels_a, probs_a = _run(model, frames, first, amp=False, channels_last=False)
+    labels_b, probs_b = _run(model, frames, first, amp=False, channels_last=True)
+    np.testing.assert_allclose(probs_b, probs_a, atol=1e-4)
+    assert (labels_a == labels_b).mean() > 0.9999
+
+
+def test_bfloat16_masks_agree_with_float32(shipped_video, monkeypatch):
+    """The trained model's masks in bfloat16 (forced, emulated where not native) vs float32."""
+    import dgmpm_lite.device as device
+
+    model, frames, first = shipped_video
+    labels_32, _ = _run(model, frames, first, amp=False)
+    monkeypatch.setattr(device, "cpu_has_native_bfloat16", lambda: True)
+    labels_16, _ = _run(model, frames, first, amp=True)
+    assert (labels_16 == labels_32).mean() > 0.995
+    assert (labels_16[1:] > 0).sum() > 0.9 * (labels_32[1:] > 0).sum() > 0  # objects found, not dropped
+    seg = VideoSegmenter(model, "cpu")
+    assert seg.precision == "bfloat16"
+    seg.start(frames[0], first)
+    maps = seg.step(frames[1], return_maps=True)
+    assert maps.maps.distance_map.dtype == torch.float32 and maps.embedding.dtype == torch.float32  # numpy-ready

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import dgmpm_lite.device
 from dgmpm_lite.train import TrainConfig, export_model, load_checkpoint, load_config, load_model, train
 
 TINY = dict(size=(48, 64), batch_size=2, synthetic={"num_frames": 6}, val_data="", checkpoint_every=1, num_workers=0)
@@ -23,7 +24,10 @@ def read_losses(path):
         return [float(r["loss"]) for r in csv.DictReader(f)]
 
 
-def test_resume_after_interruption_gives_the_same_weights(tmp_path):
+@pytest.mark.parametrize("native_bfloat16", [False, True], ids=["float32", "bfloat16"])
+def test_resume_after_interruption_gives_the_same_weights(tmp_path, monkeypatch, native_bfloat16):
+    # both CPU precisions, whatever this CPU has (bfloat16 is emulated where not native)
+    monkeypatch.setattr(dgmpm_lite.device, "cpu_has_native_bfloat16", lambda: native_bfloat16)
     cfg = tiny_config()
     straight = train(cfg, tmp_path / "a", progress=False)
     train(cfg, tmp_path / "b", max_steps=3, progress=False)  # "interrupted" after 3 of 4 steps
