@@ -9,8 +9,10 @@ median over ``repeats`` frames after ``warmup`` frames; nothing here is asserted
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +36,11 @@ class Timing:
     parameters: int
     seconds_per_frame: float
     peak_memory_mb: float
-    """CUDA: peak allocated memory. CPU: growth of the process's peak RSS during the run
-    (0 when an earlier, larger run already reached a higher peak)."""
+    """Working memory of inference: the peak while encoding the reference and segmenting the
+    frames, minus what was held before (the model's weights are not counted). CUDA: allocated
+    tensors. CPU on Linux: resident memory (the peak mark is reset before the loop through
+    ``/proc/self/clear_refs``); elsewhere the growth of the process's all-time peak RSS,
+    which reads 0 when an earlier, larger run already went higher."""
 
     @property
     def fps(self) -> float:
@@ -50,10 +55,38 @@ def _boxes(objects: int, h: int, w: int) -> np.ndarray:
     return labels
 
 
-def _peak_rss_mb() -> float:
-    import resource
+def _proc_status_mb(field: str) -> float | None:
+    """``VmRSS`` (resident now) or ``VmHWM`` (resident peak) of this process in MB; None off Linux."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    return None
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+class _CpuMemoryMeter:
+    """Peak resident memory above the level at :meth:`start` (see :attr:`Timing.peak_memory_mb`)."""
+
+    def start(self) -> None:
+        self.exact = False
+        try:  # Linux >= 4.0: "5" resets the peak mark VmHWM to the current RSS
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.exact = _proc_status_mb("VmHWM") is not None
+        except OSError:
+            pass
+        self.base = _proc_status_mb("VmRSS") if self.exact else self._maxrss()
+
+    def peak_above_start(self) -> float:
+        return max(0.0, (_proc_status_mb("VmHWM") if self.exact else self._maxrss()) - self.base)
+
+    @staticmethod
+    def _maxrss() -> float:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def time_method(
@@ -86,20 +119,31 @@ def time_method(
     labels = _boxes(objects, h, w)
     params = 0
     precision = "float32"
-    if dev.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-        torch.cuda.synchronize()
-    rss0 = _peak_rss_mb()
+    cuda = dev.type == "cuda" and method == "dgmpm"
+    meter = _CpuMemoryMeter()
+
+    def start_memory_meter() -> int:
+        if cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            return torch.cuda.memory_allocated()
+        meter.start()
+        return 0
+
     if method == "dgmpm":
         model = model or DGMPM(backbone, weights=None)
         params = model.num_parameters()
         runner = VideoSegmenter(model, dev, amp=amp, channels_last=channels_last)
         precision = runner.precision
         if compile:
-            runner.model = torch.compile(runner.model)
+            # inference calls these, not forward: compiling the module would wrap forward only
+            model.features.side_outputs = torch.compile(model.features.side_outputs)
+            model.decoder.forward = torch.compile(model.decoder.forward)
+        held = start_memory_meter()  # the model's weights are not counted
         runner.start(frames[0], labels)
         step = runner.step
     elif method in ("flow", "copy"):
+        held = start_memory_meter()
         runner = (FlowPropagation if method == "flow" else CopyFirstMask)(frames[0], labels)
         step = runner.step
         backbone = "-"
@@ -111,10 +155,10 @@ def time_method(
         step(frames[1 - i % 2])  # VideoSegmenter.step returns on the CPU: synchronised
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    if dev.type == "cuda" and method == "dgmpm":
-        peak = torch.cuda.max_memory_allocated() / 2**20
+    if cuda:
+        peak = (torch.cuda.max_memory_allocated() - held) / 2**20
     else:
-        peak = max(0.0, _peak_rss_mb() - rss0)
+        peak = meter.peak_above_start()
     device_name = str(dev) if method == "dgmpm" else "cpu"
     return Timing(method, backbone, h, w, objects, device_name, precision, params, statistics.median(times), peak)
 
@@ -130,21 +174,38 @@ def run_benchmark(
     channels_last: bool = True,
     compile: bool = False,
 ) -> list[Timing]:
-    """Time every (method, backbone, size, objects) combination; returns the rows."""
+    """Time every (method, backbone, size, objects) combination; returns the rows.
+
+    On the CPU each combination runs in a fresh process (same number of threads): memory
+    freed by one run stays in the process's heap and would hide the next run's working
+    memory, which is what the "memory per extra object" comparison needs.
+    """
     combos = []
     for m in methods:
         for b in (backbones if m == "dgmpm" else ("-",)):
             combos += [(m, b, s, k) for s in sizes for k in objects]
+    fresh_process = resolve_device(device).type == "cpu"
     rows = []
     for m, b, s, k in tqdm(combos, desc="benchmark", unit="config"):
-        rows.append(time_method(m, b if b != "-" else "resnet18", s, k, device, repeats, amp=amp, channels_last=channels_last, compile=compile))
+        kwargs = dict(method=m, backbone=b if b != "-" else "resnet18", size=s, objects=k, device=device,
+                      repeats=repeats, amp=amp, channels_last=channels_last, compile=compile)
+        if fresh_process:
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                rows.append(pool.submit(_time_in_fresh_process, torch.get_num_threads(), kwargs).result())
+        else:
+            rows.append(time_method(**kwargs))
     return rows
+
+
+def _time_in_fresh_process(threads: int, kwargs: dict) -> Timing:
+    torch.set_num_threads(threads)
+    return time_method(**kwargs)
 
 
 def format_table(rows: list[Timing]) -> str:
     """A markdown table of the rows (pasted into the README as is)."""
     lines = [
-        "| method | backbone | parameters | size | objects | device | precision | ms / frame | fps | peak memory (MB) |",
+        "| method | backbone | parameters | size | objects | device | precision | ms / frame | fps | working memory (MB) |",
         "|---|---|---:|---|---:|---|---|---:|---:|---:|",
     ]
     for r in rows:

@@ -45,11 +45,11 @@ class CliError(Exception):
     """A problem with the user's arguments or files: printed as one line, exit status 2."""
 
 
-def _checkpoint_path(path: str | None):
-    from .train import default_checkpoint
+def _checkpoint_path(path: str | None, default: str = ""):
+    from .train import DEFAULT_CHECKPOINT, default_checkpoint
 
     try:
-        return default_checkpoint(path or "")
+        return default_checkpoint(path or "", default or DEFAULT_CHECKPOINT)
     except FileNotFoundError as err:
         raise CliError(str(err)) from None
 
@@ -99,9 +99,9 @@ def _segment(args) -> int:
         raise CliError(f"{args.overlay} exists; pass --overwrite to replace it")
     model = None
     if args.method == "dgmpm":
-        from .train import load_model
+        from .train import REAL_FOOTAGE_CHECKPOINT, load_model
 
-        model = load_model(_checkpoint_path(args.checkpoint))
+        model = load_model(_checkpoint_path(args.checkpoint, REAL_FOOTAGE_CHECKPOINT))
     out.mkdir(parents=True, exist_ok=True)
     writer = None
     if args.overlay:
@@ -195,7 +195,7 @@ def _ablation(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import REPO_ROOT
-    from .train import DEFAULT_CHECKPOINT
+    from .train import DEFAULT_CHECKPOINT, REAL_FOOTAGE_CHECKPOINT
 
     parser = argparse.ArgumentParser(prog="dgmpm-lite", description="DGMPM teaching suite")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -237,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", required=True, help="folder of frames or a video file")
     p.add_argument("--first-mask", required=True, help="first-frame mask PNG (palette ids 1..K, grayscale or 0/255)")
     p.add_argument("--out", required=True, help="folder for the palette PNG masks, named like the frames")
-    p.add_argument("--checkpoint", default="", help=f"model file (default: {DEFAULT_CHECKPOINT})")
+    p.add_argument("--checkpoint", default="",
+                   help=f"model file, or a shipped model: davis (default, real footage: {REAL_FOOTAGE_CHECKPOINT}) "
+                        f"or synthetic ({DEFAULT_CHECKPOINT})")
     p.add_argument("--method", default="dgmpm", choices=["dgmpm", "flow", "copy"], help="DGMPM or a baseline")
     p.add_argument("--device", default="auto")
     p.add_argument("--overlay", default="", help="also write an mp4 with the masks over the frames")
@@ -256,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="J&F of DGMPM checkpoints and the baselines on a DAVIS-layout dataset")
     p.add_argument("--data", default="data_samples/synthetic", help="DAVIS-layout root (2016 or 2017)")
     p.add_argument("--split", default="val")
-    p.add_argument("--model", nargs="*", metavar="NAME=CHECKPOINT", help="default: the shipped checkpoint")
+    p.add_argument("--model", nargs="*", metavar="NAME=CHECKPOINT",
+                   help="CHECKPOINT: a file, or davis / synthetic for a shipped model (default: synthetic)")
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--max-frames", type=int, default=0, help="first N frames of each video (0 = all)")
     p.add_argument("--device", default="auto")

@@ -362,26 +362,46 @@ def dequantize_state(state: dict) -> dict:
     return out
 
 
-DEFAULT_CHECKPOINT = "data_samples/checkpoints/dgmpm_synthetic.pt"
-"""The shipped model (trained by ``dgmpm-lite train --config cpu`` on the synthetic train split)."""
+SHIPPED_CHECKPOINTS = {
+    "synthetic": "data_samples/checkpoints/dgmpm_synthetic.pt",
+    "davis": "data_samples/checkpoints/dgmpm_davis.pt",
+}
+"""The shipped models, by the name that may replace a path anywhere a checkpoint is asked for.
+
+* ``synthetic``: ResNet-18 from scratch on the synthetic train split (``--config cpu``); the
+  notebooks' default, fast and right for the generated videos.
+* ``davis``: EfficientNet-Lite0 from ImageNet, trained on 24 DAVIS-2016 train sequences
+  (``--config davis_cpu``); ``dgmpm-lite segment``'s default, for real footage. Its weights
+  derive from DAVIS (CC BY-NC 4.0): non-commercial use.
+"""
+DEFAULT_CHECKPOINT = SHIPPED_CHECKPOINTS["synthetic"]
+"""The notebooks' model (and ``compare``'s, whose default data is the synthetic set)."""
+REAL_FOOTAGE_CHECKPOINT = SHIPPED_CHECKPOINTS["davis"]
+"""``dgmpm-lite segment``'s model: real videos are what people bring to it."""
 
 
-def default_checkpoint(path: str | os.PathLike = "") -> Path:
-    """The checkpoint to use: ``path``, else ``$DGMPM_CHECKPOINT``, else the shipped default.
+def default_checkpoint(path: str | os.PathLike = "", default: str = DEFAULT_CHECKPOINT) -> Path:
+    """The checkpoint to use: ``path``, else ``$DGMPM_CHECKPOINT``, else ``default``.
 
+    ``path`` (or the variable) may also name a shipped model (:data:`SHIPPED_CHECKPOINTS`).
     Raises ``FileNotFoundError`` naming the file (and how to make one) when it is missing.
     """
     chosen = str(path) or os.environ.get("DGMPM_CHECKPOINT", "")
-    p = resolve_path(chosen) if chosen else REPO_ROOT / DEFAULT_CHECKPOINT
+    chosen = SHIPPED_CHECKPOINTS.get(chosen, chosen)
+    p = resolve_path(chosen) if chosen else REPO_ROOT / default
     if not p.is_file():
-        hint = "" if chosen else " (the shipped default; train one with `dgmpm-lite train --config cpu --export FILE` and pass its path)"
+        hint = "" if chosen else " (a shipped default; train one with `dgmpm-lite train --config cpu --export FILE` and pass its path)"
         raise FileNotFoundError(f"checkpoint not found: {p}{hint}")
     return p
 
 
-def load_default_model(path: str | os.PathLike = "", device: str | torch.device = "cpu") -> DGMPM:
-    """:func:`load_model` on :func:`default_checkpoint` (what the notebooks and ``segment`` use)."""
-    return load_model(default_checkpoint(path), device)
+def load_default_model(path: str | os.PathLike = "", device: str | torch.device = "cpu", real_footage: bool = False) -> DGMPM:
+    """:func:`load_model` on :func:`default_checkpoint` (what the notebooks use).
+
+    Without ``path``: the synthetic model, or the DAVIS one with ``real_footage=True`` (a
+    notebook pointed at DAVIS frames or your own video).
+    """
+    return load_model(default_checkpoint(path, REAL_FOOTAGE_CHECKPOINT if real_footage else DEFAULT_CHECKPOINT), device)
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:

@@ -123,3 +123,17 @@ def test_ablation_variants_without_dash_and_unknown_variant(tmp_path, capsys, mo
     assert seen["v"] == ["DGMPM", "-EDM", "-PM", "-SAB+CAB"]
     assert main(["ablation", "--out", str(tmp_path), "--variants", "EDM,NOPE"]) == 2
     assert "unknown variants ['NOPE']" in capsys.readouterr().err
+
+
+def test_segment_uses_the_davis_model_unless_told_otherwise(clip, tmp_path, monkeypatch):
+    import dgmpm_lite.train as train_module
+
+    loaded = []
+    real_load = train_module.load_model
+    monkeypatch.setattr(train_module, "load_model", lambda path, *a, **k: loaded.append(Path(path).name) or real_load(path, *a, **k))
+    frames_dir, gt_dir = clip
+    base = ["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png")]
+    assert main(base + ["--out", str(tmp_path / "a")]) == 0
+    assert main(base + ["--out", str(tmp_path / "b"), "--checkpoint", "synthetic"]) == 0
+    assert loaded == ["dgmpm_davis.pt", "dgmpm_synthetic.pt"]
+    assert len(list((tmp_path / "a").glob("*.png"))) == 6

@@ -256,6 +256,12 @@ def test_own_frame_folder_and_grayscale_mask(tmp_path: Path) -> None:
     seq = load_own_video(tmp_path / "frames", tmp_path / "m.png")
     assert len(seq) == 5 and seq.num_objects == 1 and seq.frame_names[0] == "img_000.jpg"
     assert seq.frame(4).shape == (40, 64, 3)
+    # a folder takes max_frames and stride like a video file
+    strided = load_own_video(tmp_path / "frames", tmp_path / "m.png", stride=2, max_frames=2)
+    assert strided.frame_names == ["img_000.jpg", "img_002.jpg"]
+    np.testing.assert_array_equal(strided.frame(1), seq.frame(2))
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        load_own_video(tmp_path / "frames", tmp_path / "m.png", stride=0)
 
 
 def test_own_video_bad_inputs(tmp_path: Path) -> None:

@@ -58,15 +58,29 @@ class _FirstMaskMixin:
 
 
 class FrameFolderSequence(_FirstMaskMixin, VideoSequence):
-    """A folder of frames (sorted by file name) plus a first-frame mask."""
+    """A folder of frames (sorted by file name) plus a first-frame mask.
 
-    def __init__(self, folder: PathLike, first_mask: Union[PathLike, np.ndarray], name: Optional[str] = None, num_objects: Optional[int] = None) -> None:
+    ``max_frames`` caps the length, ``stride`` keeps every n-th frame (as for a video file).
+    """
+
+    def __init__(
+        self,
+        folder: PathLike,
+        first_mask: Union[PathLike, np.ndarray],
+        name: Optional[str] = None,
+        num_objects: Optional[int] = None,
+        max_frames: Optional[int] = None,
+        stride: int = 1,
+    ) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise FileNotFoundError(f"frame folder not found: {self.folder}")
+        if stride < 1:
+            raise ValueError("stride must be >= 1")
         self._files = sorted(p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
         if not self._files:
             raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in {self.folder}")
+        self._files = self._files[:: int(stride)][: None if max_frames is None else int(max_frames)]
         self.name = name or self.folder.name
         self.frame_names = [p.name for p in self._files]
         first = read_image(self._files[0])
@@ -187,10 +201,7 @@ def load_own_video(
     """
     video = Path(video)
     if video.is_dir():
-        seq: VideoSequence = FrameFolderSequence(video, first_mask, name=name, num_objects=num_objects)
-        if max_frames is not None or stride != 1:
-            raise ValueError("max_frames and stride apply to video files; select the frames of a folder yourself")
-        return seq
+        return FrameFolderSequence(video, first_mask, name=name, num_objects=num_objects, max_frames=max_frames, stride=stride)
     if not video.exists():
         raise FileNotFoundError(f"video not found: {video} (give an .mp4/.avi file or a folder of frames)")
     if video.suffix.lower() not in VIDEO_EXTENSIONS:
