@@ -77,7 +77,8 @@ def run_ablation(
     """Train (or resume) each variant into ``out_dir/<name>`` and score them all.
 
     Returns ``(results, table_markdown)``; also writes ``out_dir/ablation.csv`` and
-    ``out_dir/ablation.md``.
+    ``out_dir/ablation.md``, and, when the full model is among the variants, our Table IV
+    beside the paper's as ``out_dir/table_iv.{csv,md,png}``.
     """
     from .train import export_model, load_config, load_model, train, validation_videos
 
@@ -103,6 +104,17 @@ def run_ablation(
         w.writerow(["method", *GLOBAL_COLUMNS, "paper_J&F"])
         for name, res in results.items():
             w.writerow([name, *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS), PAPER_TABLE_IV.get(name, "")])
+    if "DGMPM" in results and len(names) > 1:
+        from .viz import savefig
+
+        rows = table_iv_rows(results)
+        write_table_iv(rows, out, "table_iv")
+        data = f"{Path(cfg.val_data).name}, {Path(cfg.val_split).stem}"
+        fig = plot_table_iv(rows, title=f"J&F: our ablation ({config}) vs Table IV", data=data)
+        savefig(fig, "table_iv", out)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return results, table
 
 
@@ -255,7 +267,7 @@ def _harm_order(rows: list[dict], key: str) -> str:
     return text
 
 
-def describe_table_iv(rows: list[dict]) -> str:
+def describe_table_iv(rows: list[dict], data: str = "our synthetic validation videos") -> str:
     """Plain-language reading of our Table IV, computed from the numbers (true whatever they are).
 
     Compares each ablation's change of J&F with the paper's, counts how many ablations hurt,
@@ -266,7 +278,7 @@ def describe_table_iv(rows: list[dict]) -> str:
     if "DGMPM" not in by:
         raise ValueError("describe_table_iv needs the full 'DGMPM' row")
     full = by["DGMPM"]
-    out = [f"The full DGMPM scores J&F = {full['J&F']:.1f} on our synthetic validation videos "
+    out = [f"The full DGMPM scores J&F = {full['J&F']:.1f} on {data} "
            f"(the paper: {PAPER_TABLE_IV_FULL['DGMPM']['J&F']:.1f} on DAVIS-2017 val)."]
     ablated = [r for r in rows if r["method"] in VARIANTS and r["method"] != "DGMPM"]
     if ablated:
@@ -292,7 +304,7 @@ def describe_table_iv(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def plot_table_iv(rows: list[dict], ax=None, title: str | None = "J&F: our ablation vs Table IV"):
+def plot_table_iv(rows: list[dict], ax=None, title: str | None = "J&F: our ablation vs Table IV", data: str = "synthetic val"):
     """Grouped bars of J&F per variant, ours beside the paper's; baselines as dashed lines.
 
     Returns the figure.
@@ -309,7 +321,7 @@ def plot_table_iv(rows: list[dict], ax=None, title: str | None = "J&F: our ablat
     x = np.arange(len(variants))
     ours = [r["J&F"] for r in variants]
     paper = [r["paper_J&F"] for r in variants]
-    b1 = ax.bar(x - 0.2, ours, 0.4, label="ours (synthetic val)", color="tab:blue")
+    b1 = ax.bar(x - 0.2, ours, 0.4, label=f"ours ({data})", color="tab:blue")
     b2 = ax.bar(x + 0.2, paper, 0.4, label="paper (DAVIS-2017 val)", color="tab:gray")
     for bars in (b1, b2):
         ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)

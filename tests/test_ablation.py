@@ -27,6 +27,11 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
     assert [r["method"] for r in rows] == list(results)
     assert rows[1]["paper_J&F"] == "51.9"
     assert "| -EDM |" in (tmp_path / "ablation.md").read_text()
+    with open(tmp_path / "table_iv.csv") as f:
+        table_iv = {r["method"]: r for r in csv.DictReader(f)}
+    jf = {name: 100 * res.global_metrics["J&F-Mean"] for name, res in results.items()}
+    assert float(table_iv["-EDM"]["delta"]) == pytest.approx(jf["-EDM"] - jf["DGMPM"], abs=0.01)
+    assert (tmp_path / "table_iv.png").stat().st_size > 0 and "| -EDM |" in (tmp_path / "table_iv.md").read_text()
     with pytest.raises(ValueError, match="unknown variants"):
         run_ablation("smoke", tmp_path, variants=["-XYZ"])
 
