@@ -387,8 +387,10 @@ def default_checkpoint(path: str | os.PathLike = "", default: str = DEFAULT_CHEC
     Raises ``FileNotFoundError`` naming the file (and how to make one) when it is missing.
     """
     chosen = str(path) or os.environ.get("DGMPM_CHECKPOINT", "")
-    chosen = SHIPPED_CHECKPOINTS.get(chosen, chosen)
-    p = resolve_path(chosen) if chosen else REPO_ROOT / default
+    if chosen in SHIPPED_CHECKPOINTS:  # a shipped model by name: always the repository's file
+        p = REPO_ROOT / SHIPPED_CHECKPOINTS[chosen]
+    else:
+        p = resolve_path(chosen) if chosen else REPO_ROOT / default
     if not p.is_file():
         hint = "" if chosen else " (a shipped default; train one with `dgmpm-lite train --config cpu --export FILE` and pass its path)"
         raise FileNotFoundError(f"checkpoint not found: {p}{hint}")

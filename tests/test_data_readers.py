@@ -297,6 +297,7 @@ def test_split_file_of_ones_own(tmp_path):
     split = tmp_path / "mine.txt"
     split.write_text(f"{names[1]}\n\n{names[0]}\n")
     assert DavisDataset(SAMPLES, split=str(split)).names == [names[1], names[0]]
+    assert DavisDataset(SAMPLES, split=split).names == [names[1], names[0]]  # a Path works too
     with pytest.raises(FileNotFoundError, match="split file .*nope.txt does not exist"):
         DavisDataset(SAMPLES, split=str(tmp_path / "nope.txt"))
 

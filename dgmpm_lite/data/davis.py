@@ -22,6 +22,7 @@ Three lines::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
@@ -149,7 +150,7 @@ class DavisDataset:
     def __init__(
         self,
         root: PathLike,
-        split: Optional[str] = None,
+        split: Optional[Union[str, os.PathLike]] = None,
         resolution: Optional[str] = None,
         sequences: Optional[list[str]] = None,
     ) -> None:
@@ -162,6 +163,8 @@ class DavisDataset:
         elif resolution not in available:
             raise FileNotFoundError(f"resolution folder {resolution!r} not in {self.root / 'JPEGImages'} (found {available})")
         self.resolution = resolution
+        if split is not None:
+            split = os.fspath(split)  # a split file may be given as a Path
         self.split = split
         self.frame_root = self.root / "JPEGImages" / resolution
         self.mask_root = self.root / "Annotations" / resolution
