@@ -105,6 +105,8 @@ def run_ablation(
         for name, res in results.items():
             w.writerow([name, *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS), PAPER_TABLE_IV.get(name, "")])
     if "DGMPM" in results and len(names) > 1:
+        import matplotlib.pyplot as plt
+
         from .viz import savefig
 
         rows = table_iv_rows(results)
@@ -112,8 +114,6 @@ def run_ablation(
         data = f"{Path(cfg.val_data).name}, {Path(cfg.val_split).stem}"
         fig = plot_table_iv(rows, title=f"J&F: our ablation ({config}) vs Table IV", data=data)
         savefig(fig, "table_iv", out)
-        import matplotlib.pyplot as plt
-
         plt.close(fig)
     return results, table
 

@@ -66,10 +66,19 @@ def _proc_status_mb(field: str) -> float | None:
     return None
 
 
-class _CpuMemoryMeter:
-    """Peak resident memory above the level at :meth:`start` (see :attr:`Timing.peak_memory_mb`)."""
+class _MemoryMeter:
+    """Peak memory above the level at :meth:`start` (see :attr:`Timing.peak_memory_mb`):
+    allocated CUDA tensors with ``cuda=True``, else the process's resident memory."""
+
+    def __init__(self, cuda: bool) -> None:
+        self.cuda = cuda
 
     def start(self) -> None:
+        if self.cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self.base = torch.cuda.memory_allocated() / 2**20
+            return
         self.exact = False
         try:  # Linux >= 4.0: "5" resets the peak mark VmHWM to the current RSS
             with open("/proc/self/clear_refs", "w") as f:
@@ -80,6 +89,8 @@ class _CpuMemoryMeter:
         self.base = _proc_status_mb("VmRSS") if self.exact else self._maxrss()
 
     def peak_above_start(self) -> float:
+        if self.cuda:
+            return torch.cuda.max_memory_allocated() / 2**20 - self.base
         return max(0.0, (_proc_status_mb("VmHWM") if self.exact else self._maxrss()) - self.base)
 
     @staticmethod
@@ -119,17 +130,7 @@ def time_method(
     labels = _boxes(objects, h, w)
     params = 0
     precision = "float32"
-    cuda = dev.type == "cuda" and method == "dgmpm"
-    meter = _CpuMemoryMeter()
-
-    def start_memory_meter() -> int:
-        if cuda:
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-            return torch.cuda.memory_allocated()
-        meter.start()
-        return 0
-
+    meter = _MemoryMeter(cuda=dev.type == "cuda" and method == "dgmpm")
     if method == "dgmpm":
         model = model or DGMPM(backbone, weights=None)
         params = model.num_parameters()
@@ -139,11 +140,11 @@ def time_method(
             # inference calls these, not forward: compiling the module would wrap forward only
             model.features.side_outputs = torch.compile(model.features.side_outputs)
             model.decoder.forward = torch.compile(model.decoder.forward)
-        held = start_memory_meter()  # the model's weights are not counted
+        meter.start()  # the model's weights are not counted
         runner.start(frames[0], labels)
         step = runner.step
     elif method in ("flow", "copy"):
-        held = start_memory_meter()
+        meter.start()
         runner = (FlowPropagation if method == "flow" else CopyFirstMask)(frames[0], labels)
         step = runner.step
         backbone = "-"
@@ -155,12 +156,8 @@ def time_method(
         step(frames[1 - i % 2])  # VideoSegmenter.step returns on the CPU: synchronised
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    if cuda:
-        peak = (torch.cuda.max_memory_allocated() - held) / 2**20
-    else:
-        peak = meter.peak_above_start()
     device_name = str(dev) if method == "dgmpm" else "cpu"
-    return Timing(method, backbone, h, w, objects, device_name, precision, params, statistics.median(times), peak)
+    return Timing(method, backbone, h, w, objects, device_name, precision, params, statistics.median(times), meter.peak_above_start())
 
 
 def run_benchmark(

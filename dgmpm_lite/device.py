@@ -47,6 +47,11 @@ def autocast_dtype(device: torch.device, amp: bool = True) -> torch.dtype | None
     return None
 
 
+def autocast(device: torch.device, dtype: torch.dtype | None):
+    """``torch.autocast`` to ``dtype`` on ``device``'s type, a no-op for None (float32)."""
+    return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
+
+
 def precision_name(dtype: torch.dtype | None) -> str:
     """``"float32"`` for None, else the dtype's short name (``"bfloat16"``, ``"float16"``)."""
     return "float32" if dtype is None else str(dtype).removeprefix("torch.")

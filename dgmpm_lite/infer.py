@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .device import autocast_dtype, precision_name, resolve_device
+from .device import autocast, autocast_dtype, precision_name, resolve_device
 from .model import DGMPM, DGMPMOutput, ReferenceEncoding
 
 
@@ -89,9 +89,9 @@ class VideoSegmenter:
         channels_last: convolutions in the channels_last (NHWC) memory format, which
             oneDNN and cuDNN run faster; the values are the same.
 
-    On a 2-core AVX512-BF16 CPU the two together make a ResNet-18 frame about 2.5 times
-    faster than float32 NCHW (README, "Speed"); the masks agree on more than 99.9 % of the
-    pixels (``tests/test_infer.py``).
+    On a 2-core AVX512-BF16 CPU the two together make a ResNet-18 frame about 2 times
+    faster than float32 NCHW (README, "Speed"); the masks agree with float32 on more than
+    99.5 % of the pixels (``tests/test_infer.py``).
     """
 
     def __init__(
@@ -106,9 +106,6 @@ class VideoSegmenter:
         self.reference: ReferenceEncoding | None = None
         self.prev_masks: torch.Tensor | None = None
         self.object_ids: torch.Tensor | None = None
-
-    def _autocast(self):
-        return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
 
     @torch.inference_mode()
     def start(self, first_frame, first_labels: np.ndarray) -> np.ndarray:
@@ -128,7 +125,7 @@ class VideoSegmenter:
         lab = torch.from_numpy(labels.astype(np.int64)).to(self.device)
         self.object_ids = torch.from_numpy(ids.astype(np.int64)).to(self.device)
         masks = (lab[None] == self.object_ids[:, None, None]).float()[:, None]  # (K, 1, H, W)
-        with self._autocast():
+        with autocast(self.device, self.amp_dtype):
             self.reference = self.model.encode_reference(frame, masks)
         self.prev_masks = masks
         return labels.astype(np.uint8)
@@ -143,7 +140,7 @@ class VideoSegmenter:
         if self.reference is None:
             raise RuntimeError("call start(first_frame, first_labels) before step()")
         x = frame_to_tensor(frame, self.device, self.channels_last)
-        with self._autocast():
+        with autocast(self.device, self.amp_dtype):
             target = self.model.encode_target(x)
             out = self.model.decode(target, self.reference, self.prev_masks, return_maps=return_maps)
         fg = out.logits.float().softmax(dim=1)[:, 1]  # (K, H, W)

@@ -45,7 +45,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from . import REPO_ROOT
-from .device import autocast_dtype, precision_name, resolve_device
+from .device import autocast, autocast_dtype, precision_name, resolve_device
 from .model import DGMPM
 
 CHECKPOINT_FORMAT = "dgmpm_lite.train/1"
@@ -521,15 +521,14 @@ def train(
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         torch.cuda.set_device(device)
+    amp_dtype = autocast_dtype(device, cfg.amp)  # float16 on CUDA, bfloat16 on CPUs that run it natively
     if rank == 0:
-        precision = autocast_dtype(device, cfg.amp)
-        print(f"dgmpm-lite train: device {device}, " + (f"{precision_name(precision)} mixed precision" if precision else "float32")
+        print(f"dgmpm-lite train: device {device}, " + (f"{precision_name(amp_dtype)} mixed precision" if amp_dtype else "float32")
               + (f", {world} processes" if world > 1 else ""))
 
     torch.manual_seed(cfg.seed)
     # channels_last (NHWC) runs convolutions faster on oneDNN and cuDNN; same values
     model = DGMPM(weights=cfg.weights, **cfg.model_config).to(device, memory_format=torch.channels_last)
-    amp_dtype = autocast_dtype(device, cfg.amp)  # float16 on CUDA, bfloat16 on CPUs that run it natively
     use_amp = amp_dtype == torch.float16  # gradient scaling is for float16 only
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.stages[0].lr)
@@ -611,7 +610,7 @@ def train(
             x = {k: batch[k].to(device, non_blocking=True) for k in ("ref_frame", "ref_mask", "prev_mask", "target_frame", "target_mask")}
             for k in ("ref_frame", "target_frame"):
                 x[k] = x[k].contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            with autocast(device, amp_dtype):
                 logits = net(x["target_frame"], x["ref_frame"], x["ref_mask"], x["prev_mask"]).logits
                 loss = segmentation_loss(logits.float(), x["target_mask"][:, 0].long(), cfg.loss, cfg.hard_fraction)
             optimizer.zero_grad(set_to_none=True)
