@@ -145,7 +145,9 @@ class FeatureExtractor(nn.Module):
         out = None
         for conv, feat in zip(self.side_convs, side_outputs):
             level = F.interpolate(conv(feat), size=size, mode="bilinear", align_corners=False)
-            out = level if out is None else out + level
+            # summed in place: five full-resolution maps cost more memory traffic than the
+            # convolutions themselves, so no new (B, 64, H, W) tensor per level
+            out = level if out is None else out.add_(level)
         return out
 
     def forward(self, frames: torch.Tensor) -> FeatureExtractorOutput:
