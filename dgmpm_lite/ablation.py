@@ -34,8 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import BASELINES, evaluate_methods, results_table
-from .metrics import GLOBAL_COLUMNS
+from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
 
 VARIANTS: dict[str, dict] = {
     "DGMPM": {},
@@ -72,23 +71,36 @@ def run_ablation(
     baselines: bool = True,
     max_frames: int = 0,
     overwrite: bool = False,
+    reuse: dict[str, str | Path] | None = None,
     **overrides,
 ):
     """Train (or resume) each variant into ``out_dir/<name>`` and score them all.
 
-    Returns ``(results, table_markdown)``; also writes ``out_dir/ablation.csv`` and
-    ``out_dir/ablation.md``, and, when the full model is among the variants, our Table IV
+    ``reuse`` maps variant names to exported models (e.g. ``{"DGMPM":
+    "data_samples/checkpoints/dgmpm_davis.pt"}``) that stand for those variants instead of
+    being trained again; each must have been trained with this config and that variant's
+    switches (:func:`reuse_variant` checks, and copies it to ``out_dir/<name>/model.pt``).
+
+    Returns ``(results, table_markdown)``; also writes ``out_dir/ablation.csv``,
+    ``out_dir/ablation.md``, ``out_dir/per-sequence.csv`` (J and F per sequence and method), and, when the full model is among the variants, our Table IV
     beside the paper's as ``out_dir/table_iv.{csv,md,png}``.
     """
     from .train import export_model, load_config, load_model, train, validation_videos
 
     names = variants or list(VARIANTS)
     _check_variants(names)
+    reuse = dict(reuse or {})
+    _check_variants(list(reuse))
+    if set(reuse) - set(names):
+        raise ValueError(f"reused variants {sorted(set(reuse) - set(names))} are not among the variants asked for {names}")
     cfg = load_config(config, **overrides)  # what every variant shares, validation included
     out = Path(out_dir)
     methods = {}
     for name in names:
         run = variant_dir(out, name)
+        if name in reuse:
+            methods[name] = reuse_variant(reuse[name], config, name, run / "model.pt", **overrides)
+            continue
         # all variants are scored together below: no per-run validation
         ckpt = train(load_config(config, **{**overrides, **VARIANTS[name], "val_data": "", "val_every": 0}), run, overwrite=overwrite)
         model_file = export_model(ckpt, run / "model.pt", overwrite=True)
@@ -99,11 +111,8 @@ def run_ablation(
     table = results_table(results)
     out.mkdir(parents=True, exist_ok=True)
     (out / "ablation.md").write_text(table + "\n")
-    with open(out / "ablation.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["method", *GLOBAL_COLUMNS, "paper_J&F"])
-        for name, res in results.items():
-            w.writerow([name, *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS), PAPER_TABLE_IV.get(name, "")])
+    write_methods_csv(results, out / "ablation.csv", extra={"paper_J&F": PAPER_TABLE_IV})
+    write_per_sequence_csv(results, out / "per-sequence.csv")
     if "DGMPM" in results and len(names) > 1:
         import matplotlib.pyplot as plt
 
@@ -116,6 +125,35 @@ def run_ablation(
         savefig(fig, "table_iv", out)
         plt.close(fig)
     return results, table
+
+
+def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Path | None = None, **overrides):
+    """Load an exported model to stand for variant ``name`` of an ablation run with ``config``.
+
+    Raises ``ValueError`` naming every setting in which its recorded training config (the
+    ``trained_with`` of :func:`dgmpm_lite.train.export_model`) differs from ``config`` with
+    the variant's switches, runtime keys aside: a model trained otherwise would not be a fair
+    row of the table. ``dest``: where to copy the file, so that :func:`load_variants` finds it.
+    """
+    import json
+    import shutil
+
+    from .train import config_differences, load_checkpoint, load_config, load_model
+
+    _check_variants([name])
+    want = load_config(config, **{**overrides, **VARIANTS[name]})
+    ckpt = load_checkpoint(model_file)
+    meta = ckpt.get("meta")
+    trained_with = json.loads(meta).get("trained_with") if isinstance(meta, str) else None
+    if not trained_with:
+        raise ValueError(f"{model_file} does not record its training config, so it cannot stand for {name!r}; train that variant instead")
+    diffs = config_differences(trained_with, want.to_dict())
+    if diffs:
+        raise ValueError(f"{model_file} cannot stand for {name!r} of the {config!r} ablation: {'; '.join(diffs)}")
+    if dest is not None and Path(dest).resolve() != Path(model_file).resolve():
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(model_file, dest)
+    return load_model(model_file)
 
 
 # -- where each variant lives -----------------------------------------------------------------

@@ -142,12 +142,10 @@ def _evaluate(args) -> int:
 
 
 def _compare(args) -> int:
-    import csv
     from pathlib import Path
 
-    from .compare import BASELINES, evaluate_methods, results_table
+    from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
     from .data import DavisDataset
-    from .metrics import GLOBAL_COLUMNS, PER_SEQUENCE_COLUMNS
     from .train import load_model
 
     methods = {}
@@ -166,28 +164,28 @@ def _compare(args) -> int:
     results = evaluate_methods(DavisDataset(args.data, split=args.split), methods, args.max_frames, args.device)
     print(results_table(results))
     if args.out:
-        with open(args.out, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["method", *GLOBAL_COLUMNS, "seconds_per_frame"])
-            for name, res in results.items():
-                w.writerow([name, *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS), f"{res.seconds_per_frame:.4f}"])
+        write_methods_csv(results, args.out)
         print(f"wrote {args.out}")
     if args.per_sequence:
-        with open(args.per_sequence, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["method", *PER_SEQUENCE_COLUMNS])
-            for name, res in results.items():
-                for row in res.per_object:
-                    w.writerow([name, row["Sequence"], *(f"{row[c]:.4f}" for c in PER_SEQUENCE_COLUMNS[1:])])
+        write_per_sequence_csv(results, args.per_sequence)
         print(f"wrote {args.per_sequence}")
     return 0
 
 
 def _ablation(args) -> int:
-    from .ablation import parse_variants, run_ablation
+    from .ablation import VARIANTS, parse_variants, run_ablation
 
     variants = parse_variants(args.variants)
-    _, table = run_ablation(args.config, args.out, variants, not args.no_baselines, args.max_frames, args.overwrite)
+    reuse = {}
+    for item in args.reuse:
+        name, sep, path = item.partition("=")
+        names = parse_variants(name) if sep and path else None
+        if not names or len(names) != 1:
+            raise ValueError(f"--reuse wants one NAME=MODEL_FILE, e.g. DGMPM=data_samples/checkpoints/dgmpm_davis.pt, got {item!r}")
+        reuse[names[0]] = path
+    if reuse and variants is None:
+        variants = list(VARIANTS)
+    _, table = run_ablation(args.config, args.out, variants, not args.no_baselines, args.max_frames, args.overwrite, reuse)
     print(table)
     print(f"wrote {args.out}/ablation.csv and ablation.md")
     return 0
@@ -275,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--max-frames", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="retrain variants that already have a checkpoint")
+    p.add_argument("--reuse", action="append", default=[], metavar="NAME=MODEL",
+                   help="score this exported model as that variant instead of training it, e.g. "
+                        "DGMPM=data_samples/checkpoints/dgmpm_davis.pt (it must have been trained with --config)")
     p.set_defaults(func=_ablation)
     return parser
 

@@ -25,7 +25,13 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
     with open(tmp_path / "ablation.csv") as f:
         rows = list(csv.DictReader(f))
     assert [r["method"] for r in rows] == list(results)
-    assert rows[1]["paper_J&F"] == "51.9"
+    assert rows[1]["paper_J&F"] == "51.9" and rows[2]["paper_J&F"] == ""
+    assert float(rows[0]["J&F-Mean"]) == pytest.approx(results["DGMPM"].global_metrics["J&F-Mean"], abs=1e-4)
+    with open(tmp_path / "per-sequence.csv") as f:
+        per_seq = list(csv.DictReader(f))
+    assert len(per_seq) == sum(len(res.per_object) for res in results.values())
+    edm_rows = [r for r in per_seq if r["method"] == "-EDM"]
+    assert [float(r["J-Mean"]) for r in edm_rows] == pytest.approx([o["J-Mean"] for o in results["-EDM"].per_object], abs=1e-4)
     assert "| -EDM |" in (tmp_path / "ablation.md").read_text()
     with open(tmp_path / "table_iv.csv") as f:
         table_iv = {r["method"]: r for r in csv.DictReader(f)}
@@ -34,6 +40,23 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
     assert (tmp_path / "table_iv.png").stat().st_size > 0 and "| -EDM |" in (tmp_path / "table_iv.md").read_text()
     with pytest.raises(ValueError, match="unknown variants"):
         run_ablation("smoke", tmp_path, variants=["-XYZ"])
+
+    # exported models can stand for their variants in another run: nothing is trained again
+    again = tmp_path / "again"
+    reuse = {"DGMPM": tmp_path / "dgmpm" / "model.pt", "-EDM": tmp_path / "edm" / "model.pt"}
+    kw = dict(max_frames=4, size=(48, 64), val_data="data_samples/synthetic", val_every=0, checkpoint_every=0)
+    results2, _ = run_ablation("smoke", again, variants=["DGMPM", "-EDM"], baselines=False, reuse=reuse, **kw)
+    assert not list(again.rglob("last.pt"))
+    assert (again / "edm" / "model.pt").read_bytes() == reuse["-EDM"].read_bytes()
+    for name in ("DGMPM", "-EDM"):
+        assert results2[name].global_metrics["J&F-Mean"] == pytest.approx(results[name].global_metrics["J&F-Mean"])
+    # a model trained with other switches or another config is refused, naming the difference
+    with pytest.raises(ValueError, match="use_distance: checkpoint False vs config True"):
+        run_ablation("smoke", again, variants=["DGMPM"], reuse={"DGMPM": reuse["-EDM"]}, **kw)
+    with pytest.raises(ValueError, match="size"):
+        run_ablation("smoke", again, variants=["DGMPM"], reuse={"DGMPM": reuse["DGMPM"]}, **{**kw, "size": (64, 64)})
+    with pytest.raises(ValueError, match="not among the variants"):
+        run_ablation("smoke", again, variants=["DGMPM"], reuse={"-EDM": reuse["-EDM"]}, **kw)
 
 
 # -- Table IV, Fig. 8 and Fig. 6 helpers (notebook 08) --------------------------------------------

@@ -125,6 +125,19 @@ def test_ablation_variants_without_dash_and_unknown_variant(tmp_path, capsys, mo
     assert "unknown variants ['NOPE']" in capsys.readouterr().err
 
 
+def test_ablation_reuse_names_a_variant_and_a_model(tmp_path, capsys, monkeypatch):
+    import dgmpm_lite.ablation as ablation
+
+    seen = {}
+    monkeypatch.setattr(ablation, "run_ablation", lambda config, out, variants, b, m, o, reuse: seen.update(v=variants, r=reuse) or ({}, "table"))
+    assert main(["ablation", "--out", str(tmp_path), "--reuse", "DGMPM=a.pt", "--reuse", "EDM=b.pt"]) == 0
+    assert seen["r"] == {"DGMPM": "a.pt", "-EDM": "b.pt"} and seen["v"] == list(ablation.VARIANTS)
+    for bad in ("DGMPM", "DGMPM=", "all=a.pt", "NOPE=a.pt"):
+        assert main(["ablation", "--out", str(tmp_path), "--reuse", bad]) == 2
+        err = capsys.readouterr().err
+        assert "--reuse wants" in err or "unknown variants ['NOPE']" in err
+
+
 def test_segment_uses_the_davis_model_unless_told_otherwise(clip, tmp_path, monkeypatch):
     import dgmpm_lite.train as train_module
 
