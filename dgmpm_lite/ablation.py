@@ -95,11 +95,13 @@ def run_ablation(
         raise ValueError(f"reused variants {sorted(set(reuse) - set(names))} are not among the variants asked for {names}")
     cfg = load_config(config, **overrides)  # what every variant shares, validation included
     out = Path(out_dir)
+    # checked (and loaded) before any training, so a wrong file costs nothing
+    reused = {name: reuse_variant(path, config, name, variant_dir(out, name) / "model.pt", **overrides) for name, path in reuse.items()}
     methods = {}
     for name in names:
         run = variant_dir(out, name)
-        if name in reuse:
-            methods[name] = reuse_variant(reuse[name], config, name, run / "model.pt", **overrides)
+        if name in reused:
+            methods[name] = reused[name]
             continue
         # all variants are scored together below: no per-run validation
         ckpt = train(load_config(config, **{**overrides, **VARIANTS[name], "val_data": "", "val_every": 0}), run, overwrite=overwrite)

@@ -57,6 +57,10 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
         run_ablation("smoke", again, variants=["DGMPM"], reuse={"DGMPM": reuse["DGMPM"]}, **{**kw, "size": (64, 64)})
     with pytest.raises(ValueError, match="not among the variants"):
         run_ablation("smoke", again, variants=["DGMPM"], reuse={"-EDM": reuse["-EDM"]}, **kw)
+    # the reused file is checked before any variant is trained
+    with pytest.raises(ValueError, match="use_prev_mask"):
+        run_ablation("smoke", tmp_path / "third", variants=["-EDM", "-PM"], reuse={"-PM": reuse["-EDM"]}, **kw)
+    assert not (tmp_path / "third" / "edm").exists()
 
 
 # -- Table IV, Fig. 8 and Fig. 6 helpers (notebook 08) --------------------------------------------
