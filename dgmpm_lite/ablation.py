@@ -140,7 +140,7 @@ def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Pa
     import json
     import shutil
 
-    from .train import config_differences, load_checkpoint, load_config, load_model
+    from .train import config_differences, load_checkpoint, load_config, model_from_checkpoint
 
     _check_variants([name])
     want = load_config(config, **{**overrides, **VARIANTS[name]})
@@ -155,7 +155,7 @@ def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Pa
     if dest is not None and Path(dest).resolve() != Path(model_file).resolve():
         Path(dest).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(model_file, dest)
-    return load_model(model_file)
+    return model_from_checkpoint(ckpt, model_file)
 
 
 # -- where each variant lives -----------------------------------------------------------------

@@ -408,7 +408,11 @@ def load_default_model(path: str | os.PathLike = "", device: str | torch.device 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
     """Build a :class:`DGMPM` from a checkpoint (training or exported), in float32, eval mode."""
-    ckpt = load_checkpoint(path)
+    return model_from_checkpoint(load_checkpoint(path), path, device)
+
+
+def model_from_checkpoint(ckpt: dict, path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
+    """:func:`load_model` for a checkpoint already read by :func:`load_checkpoint` from ``path``."""
     model_config = ckpt["model_config"]
     model = DGMPM.from_config(model_config)
     try:
