@@ -156,15 +156,16 @@ def embedding_contributions(extractor, side_outputs: list[torch.Tensor], size: t
     """Each level's term of the multi-level embedding: ``up(conv3x3(side output))`` (III-A).
 
     ``extractor`` is a :class:`dgmpm_lite.model.FeatureExtractor`; the returned five
-    (B, 64, H, W) tensors sum to ``extractor.embed(side_outputs, size)``.
+    (B, 64, H, W) tensors sum to ``extractor.embed(side_outputs, size)`` (upsampling is
+    linear, so upsampling each level's map and summing equals summing and upsampling).
     """
-    import torch.nn.functional as F
+    from .model.backbone import upsample
 
     if extractor.side_convs is None:
         raise ValueError("this FeatureExtractor has no embedding head (built with with_embedding=False)")
     if len(side_outputs) != len(extractor.side_convs):
         raise ValueError(f"expected {len(extractor.side_convs)} side outputs (conv1, res2..res5), got {len(side_outputs)}")
-    return [F.interpolate(conv(f), size=tuple(size), mode="bilinear", align_corners=False) for conv, f in zip(extractor.side_convs, side_outputs)]
+    return [upsample(level, size) for level in extractor.level_maps(side_outputs)]
 
 
 def plot_grid(rows, row_titles=None, cmap: str = "magma", vlim=(0.0, 1.0), size: float = 2.3, title: str | None = None):

@@ -22,17 +22,27 @@ def test_side_outputs_and_embedding(arch, channels):
     assert not hasattr(fx, "fc") and not hasattr(fx, "avgpool")
 
 
+def _up(x, size):
+    return torch.nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
 def test_embedding_is_sum_of_upsampled_side_convs():
+    """Levels summed on conv1's stride-2 grid, the sum upsampled to the input size."""
     fx = FeatureExtractor("resnet18", weights=None).eval()
-    x = torch.rand(1, 3, 64, 64)
+    x = torch.rand(1, 3, 64, 96)
     with torch.no_grad():
         emb, sides = fx(x)
-        manual = sum(
-            torch.nn.functional.interpolate(conv(s), size=(64, 64), mode="bilinear", align_corners=False)
-            for conv, s in zip(fx.side_convs, sides)
-        )
+        convs = [conv(s) for conv, s in zip(fx.side_convs, sides)]
+        manual = _up(sum(_up(c, (32, 48)) for c in convs), (64, 96))
+        # the paper's literal order: every level straight to the input size, then the sum
+        direct = sum(_up(c, (64, 96)) for c in convs)
     assert all(c.kernel_size == (3, 3) and c.out_channels == 64 for c in fx.side_convs)
+    assert emb.shape == (1, 64, 64, 96)
     torch.testing.assert_close(emb, manual)
+    # two-step interpolation of the deep levels changes little: a few % of the spread
+    spread = direct.std()
+    assert (emb - direct).abs().mean() < 0.05 * spread
+    assert not torch.allclose(emb, direct)  # but it is a different interpolation
 
 
 def test_siamese_branches_share_weights():

@@ -90,7 +90,7 @@ def test_overfits_a_two_frame_toy_video():
     labels = masks[1:, 0].long()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     losses = []
-    for _ in range(40):
+    for _ in range(60):  # 40 left eval-mode IoU at 0.79-0.86 over seeds 0-2 (BatchNorm on one pair); 60: 0.95-0.97
         out = model(target, ref, masks[:1], masks[:1])  # the previous mask is frame 0's
         loss = F.cross_entropy(out.logits, labels)
         opt.zero_grad()

@@ -4,7 +4,8 @@ A Siamese pair of ResNet encoders: the *same* module (shared weights) encodes th
 frame and the target frame. Each branch is a torchvision ResNet without its last pooling and
 fully-connected layer. Five 3x3 convolutions read the side outputs of ``conv1``, ``res2``,
 ``res3``, ``res4`` and ``res5`` and bring each to 64 channels; the five maps are bilinearly
-upsampled to the input size and summed, which gives every pixel a 64-dimensional
+upsampled and summed (on conv1's stride-2 grid, then the sum to the input size, see
+:meth:`FeatureExtractor.embed`), which gives every pixel a 64-dimensional
 *multi-level embedding* (Fig. 3, "feature extractor"). The embedding feeds the embedding
 distance module (eq. 1-5); the raw side outputs feed the feature integration network.
 
@@ -43,6 +44,13 @@ SIDE_OUTPUT_STRIDES = (2, 4, 8, 16, 32)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def upsample(x: torch.Tensor, size) -> torch.Tensor:
+    """Bilinear resize of a (B, C, h, w) map to ``size`` (no copy when it already has that size)."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
 
 
 class FeatureExtractorOutput(NamedTuple):
@@ -138,17 +146,31 @@ class FeatureExtractor(nn.Module):
         r5 = self.res5(r4)
         return [c1, r2, r3, r4, r5]
 
-    def embed(self, side_outputs: list[torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
-        """The multi-level embedding: sum over levels of up(conv3x3(side output)) (III-A)."""
+    def level_maps(self, side_outputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Each level's 3x3 convolution, brought to the finest side output's grid (stride 2).
+
+        ``conv1``'s map is already there; the deeper four are bilinearly upsampled to it.
+        """
         if self.side_convs is None:
             raise RuntimeError("this FeatureExtractor was built with with_embedding=False")
+        fine = side_outputs[0].shape[-2:]
+        return [upsample(conv(feat), fine) for conv, feat in zip(self.side_convs, side_outputs)]
+
+    def embed(self, side_outputs: list[torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
+        """The multi-level embedding: the five level maps summed, upsampled to ``size`` (III-A).
+
+        The paper upsamples every level to the input size and sums. Bilinear upsampling is
+        linear, so we sum on the stride-2 grid of ``conv1`` first and upsample the sum once:
+        one full-resolution (B, 64, H, W) map instead of five, which halves the embedding's
+        cost on a CPU. The deeper levels are thus interpolated in two steps (stride s -> 2
+        -> 1) instead of one; the values differ from direct upsampling by a small fraction
+        of their spread (``tests/test_model_backbone.py``) and the shipped models score the
+        same with either (README, "Speed").
+        """
         out = None
-        for conv, feat in zip(self.side_convs, side_outputs):
-            level = F.interpolate(conv(feat), size=size, mode="bilinear", align_corners=False)
-            # summed in place: five full-resolution maps cost more memory traffic than the
-            # convolutions themselves, so no new (B, 64, H, W) tensor per level
-            out = level if out is None else out.add_(level)
-        return out
+        for level in self.level_maps(side_outputs):
+            out = level if out is None else out.add_(level)  # in place: no new map per level
+        return upsample(out, size)
 
     def forward(self, frames: torch.Tensor) -> FeatureExtractorOutput:
         sides = self.side_outputs(frames)
