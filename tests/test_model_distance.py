@@ -79,7 +79,36 @@ def test_shared_reference_frame_for_several_objects():
     torch.testing.assert_close(a_f, a_f2)
     torch.testing.assert_close(a_b, a_b2)
     target = torch.randn(1, 4, 6, 6, generator=g)
-    assert distance_map(target, a_f, a_b).shape == (3, 1, 6, 6)
+    shared = distance_map(target, a_f, a_b)
+    assert shared.shape == (3, 1, 6, 6)
+    # the shared frame gives each object the map it gets from its own copy of the frame
+    torch.testing.assert_close(shared, distance_map(target.expand(3, -1, -1, -1), a_f, a_b))
+    for k in range(3):
+        torch.testing.assert_close(shared[k : k + 1], distance_map(target, a_f[k : k + 1], a_b[k : k + 1]))
+
+
+def _eq5_direct(t, a_f, a_b):
+    """eq. 5 literally, in float64: one (B, C, H, W) difference per anchor."""
+    t, a_f, a_b = t.double(), a_f.double(), a_b.double()
+    d_f = (t - a_f[:, :, None, None]).pow(2).sum(1, keepdim=True).sqrt()
+    d_b = (t - a_b[:, :, None, None]).pow(2).sum(1, keepdim=True).sqrt()
+    return torch.sigmoid(d_b - d_f)
+
+
+def test_bfloat16_autocast_keeps_the_distances_accurate():
+    """Under CPU autocast the embedding is bfloat16; eq. 5 is still evaluated in float32, so
+    the only error left is rounding the (0, 1) result to bfloat16 (< 2^-8), even for pixels
+    close to an anchor, where ||t||^2 - 2 t.a + ||a||^2 subtracts nearly equal numbers."""
+    g = torch.Generator().manual_seed(4)
+    t = (3 + torch.randn(1, 64, 12, 20, generator=g)).to(torch.bfloat16)  # large norms
+    a_f = t[0, :, 3, 4].float()[None] + 0.01 * torch.randn(1, 64, generator=g)
+    a_b = t[0, :, 8, 15].float()[None] + 0.01 * torch.randn(1, 64, generator=g)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        e = distance_map(t, a_f, a_b)
+    assert e.dtype == torch.bfloat16 and e.shape == (1, 1, 12, 20)
+    ref = _eq5_direct(t, a_f, a_b)
+    assert (e.double() - ref).abs().max() < 2**-8
+    assert e[0, 0, 3, 4] > 0.99 and e[0, 0, 8, 15] < 0.01  # at the anchors
 
 
 def test_gradient_is_finite_at_the_anchor():

@@ -106,12 +106,28 @@ def distance_map(target_feats: torch.Tensor, fg_anchor: torch.Tensor, bg_anchor:
             f"{fg_anchor.shape[0]} anchors (must be equal, or 1 to share the frame)"
         )
 
-    def dist(anchor: torch.Tensor) -> torch.Tensor:
-        # Euclidean distance, clamped so the gradient of sqrt stays finite at 0
-        diff = target_feats - anchor[:, :, None, None]
-        return diff.pow(2).sum(dim=1, keepdim=True).clamp_min(1e-12).sqrt()
-
-    return torch.sigmoid(dist(bg_anchor) - dist(fg_anchor))
+    # eq. 5 through ||t - a||^2 = ||t||^2 - 2 t.a + ||a||^2: ||t||^2 is computed once per pixel
+    # and shared by every object and both anchors, and the 2K dot products are one matrix
+    # product. Subtracting each anchor from the (B, C, H, W) map would take two full passes
+    # over it per object. Float32 (float64 stays float64) even under autocast: the expansion
+    # subtracts nearby large numbers, which bfloat16's 8-bit mantissa would not survive.
+    b, c, h, w = target_feats.shape
+    k = fg_anchor.shape[0]
+    dtype = torch.promote_types(target_feats.dtype, torch.float32)
+    with torch.autocast(target_feats.device.type, enabled=False):
+        # pixels as rows: (B, H*W, C), one pass over the embedding (a copy, in float32)
+        t = target_feats.permute(0, 2, 3, 1).to(dtype).reshape(b, h * w, c)
+        a = torch.stack([bg_anchor, fg_anchor], dim=1).to(dtype)  # (K, 2, C)
+        t_sq = t.pow(2).sum(dim=2, keepdim=True)  # (B, H*W, 1)
+        if b == 1:  # one target frame shared by the K objects: (H*W, C) @ (C, 2K)
+            sq_dist = (t[0] @ a.reshape(2 * k, c).T).view(h * w, k, 2).permute(1, 0, 2)
+        else:  # a target frame per object: (K, H*W, C) @ (K, C, 2)
+            sq_dist = t @ a.transpose(1, 2)
+        sq_dist = t_sq - 2 * sq_dist + a.pow(2).sum(dim=2)[:, None, :]  # (K, H*W, 2)
+        # clamped so the gradient of sqrt stays finite at 0 (and rounding cannot go negative)
+        dist = sq_dist.clamp_min(1e-12).sqrt()
+        e = torch.sigmoid(dist[..., 0] - dist[..., 1])  # ||t - a_b|| - ||t - a_f||
+    return e.reshape(k, 1, h, w).to(target_feats.dtype)
 
 
 def embedding_distance(
