@@ -41,6 +41,8 @@ class Timing:
     tensors. CPU on Linux: resident memory (the peak mark is reset before the loop through
     ``/proc/self/clear_refs``); elsewhere the growth of the process's all-time peak RSS,
     which reads 0 when an earlier, larger run already went higher."""
+    decoder_width: int = 0
+    """Channels of DGMPM's decoder blocks (128 in the paper, ``--widths``); 0 for the baselines."""
 
     @property
     def fps(self) -> float:
@@ -112,13 +114,15 @@ def time_method(
     amp: bool = True,
     channels_last: bool = True,
     compile: bool = False,
+    width: int = 128,
 ) -> Timing:
     """Median seconds per frame of streaming inference (reference encoded once).
 
     ``method`` is ``"dgmpm"`` (:class:`~dgmpm_lite.infer.VideoSegmenter` with its defaults:
     mixed precision where native, channels_last; ``amp`` and ``channels_last`` switch them
     off to see what each brings), ``"flow"`` or ``"copy"`` (the baselines). Frames are
-    random noise: speed does not depend on content.
+    random noise: speed does not depend on content, nor on the weights, so an untrained
+    model of the same architecture (``backbone``, decoder ``width``) times a trained one.
     """
     from .baselines import CopyFirstMask, FlowPropagation
     from .infer import VideoSegmenter
@@ -132,8 +136,9 @@ def time_method(
     precision = "float32"
     meter = _MemoryMeter(cuda=dev.type == "cuda" and method == "dgmpm")
     if method == "dgmpm":
-        model = model or DGMPM(backbone, weights=None)
+        model = model or DGMPM(backbone, weights=None, width=width)
         params = model.num_parameters()
+        width = model.config["width"]
         runner = VideoSegmenter(model, dev, amp=amp, channels_last=channels_last)
         precision = runner.precision
         if compile:
@@ -147,7 +152,7 @@ def time_method(
         meter.start()
         runner = (FlowPropagation if method == "flow" else CopyFirstMask)(frames[0], labels)
         step = runner.step
-        backbone = "-"
+        backbone, width = "-", 0
     else:
         raise ValueError(f"unknown method {method!r}")
     times = []
@@ -157,7 +162,7 @@ def time_method(
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     device_name = str(dev) if method == "dgmpm" else "cpu"
-    return Timing(method, backbone, h, w, objects, device_name, precision, params, statistics.median(times), meter.peak_above_start())
+    return Timing(method, backbone, h, w, objects, device_name, precision, params, statistics.median(times), meter.peak_above_start(), width)
 
 
 def run_benchmark(
@@ -170,22 +175,26 @@ def run_benchmark(
     amp: bool = True,
     channels_last: bool = True,
     compile: bool = False,
+    widths=(128,),
 ) -> list[Timing]:
-    """Time every (method, backbone, size, objects) combination; returns the rows.
+    """Time every (method, backbone, decoder width, size, objects) combination; returns the rows.
 
     On the CPU each combination runs in a fresh process (same number of threads): memory
     freed by one run stays in the process's heap and would hide the next run's working
     memory, which is what the "memory per extra object" comparison needs.
     """
+    if any(int(w) < 1 for w in widths):
+        raise ValueError(f"decoder widths must be positive, got {list(widths)}")
     combos = []
     for m in methods:
         for b in (backbones if m == "dgmpm" else ("-",)):
-            combos += [(m, b, s, k) for s in sizes for k in objects]
+            for wd in (widths if m == "dgmpm" else (128,)):
+                combos += [(m, b, wd, s, k) for s in sizes for k in objects]
     fresh_process = resolve_device(device).type == "cpu"
     rows = []
-    for m, b, s, k in tqdm(combos, desc="benchmark", unit="config"):
+    for m, b, wd, s, k in tqdm(combos, desc="benchmark", unit="config"):
         kwargs = dict(method=m, backbone=b if b != "-" else "resnet18", size=s, objects=k, device=device,
-                      repeats=repeats, amp=amp, channels_last=channels_last, compile=compile)
+                      repeats=repeats, amp=amp, channels_last=channels_last, compile=compile, width=int(wd))
         if fresh_process:
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                 rows.append(pool.submit(_time_in_fresh_process, torch.get_num_threads(), kwargs).result())
@@ -202,13 +211,13 @@ def _time_in_fresh_process(threads: int, kwargs: dict) -> Timing:
 def format_table(rows: list[Timing]) -> str:
     """A markdown table of the rows (pasted into the README as is)."""
     lines = [
-        "| method | backbone | parameters | size | objects | device | precision | ms / frame | fps | working memory (MB) |",
-        "|---|---|---:|---|---:|---|---|---:|---:|---:|",
+        "| method | backbone | decoder width | parameters | size | objects | device | precision | ms / frame | fps | working memory (MB) |",
+        "|---|---|---:|---:|---|---:|---|---|---:|---:|---:|",
     ]
     for r in rows:
         params = f"{r.parameters / 1e6:.1f} M" if r.parameters else "-"
         lines.append(
-            f"| {r.method} | {r.backbone} | {params} | {r.height}x{r.width} | {r.objects} | {r.device} | {r.precision} | "
+            f"| {r.method} | {r.backbone} | {r.decoder_width or '-'} | {params} | {r.height}x{r.width} | {r.objects} | {r.device} | {r.precision} | "
             f"{1000 * r.seconds_per_frame:.1f} | {r.fps:.1f} | {r.peak_memory_mb:.0f} |"
         )
     return "\n".join(lines)

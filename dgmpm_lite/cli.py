@@ -16,6 +16,16 @@ def _size(text: str) -> tuple[int, int]:
     return h, w
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
 def _figures(args) -> int:
     from . import REPO_ROOT
     from .notebooks import run_series
@@ -35,7 +45,7 @@ def _benchmark(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = run_benchmark(args.backbones, args.sizes, args.objects, args.methods, args.device, args.repeats,
-                         amp=args.amp, channels_last=args.channels_last, compile=args.compile)
+                         amp=args.amp, channels_last=args.channels_last, compile=args.compile, widths=args.widths)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     print(format_table(rows))
     return 0
@@ -210,14 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", nargs="+", default=["dgmpm", "flow", "copy"], choices=["dgmpm", "flow", "copy"])
     p.add_argument("--backbones", nargs="+", default=["resnet18"], metavar="BACKBONE", help="resnet18, resnet34, resnet50 or efficientnet_lite0")
     p.add_argument("--sizes", nargs="+", type=_size, default=[(240, 432), (480, 854)], help="HxW, e.g. 240x432")
-    p.add_argument("--objects", nargs="+", type=int, default=[1, 3])
+    p.add_argument("--objects", nargs="+", type=_positive_int, default=[1, 3])
+    p.add_argument("--widths", nargs="+", type=_positive_int, default=[128], metavar="WIDTH",
+                   help="decoder widths to time (128 = the paper; 64 = `--set width=64` when training); default 128")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True,
                    help="mixed precision where native: float16 on CUDA, bfloat16 on CPUs with AVX512-BF16/AMX (default: on)")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
                    help="channels_last memory format (default: on)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default="auto")
-    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--repeats", type=_positive_int, default=10)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
     p.set_defaults(func=_benchmark)
 

@@ -61,7 +61,25 @@ def test_benchmark_command_prints_a_table(capsys):
     rows = [l for l in out.splitlines() if l.startswith("| ") and "64x96" in l]
     assert len(rows) == 6  # 3 methods x 2 object counts
     assert {r.split("|")[1].strip() for r in rows} == {"dgmpm", "flow", "copy"}
-    assert "| dgmpm | resnet18 |" in out and "ms / frame" in out
+    assert "| dgmpm | resnet18 | 128 |" in out and "ms / frame" in out and "| flow | - | - |" in out
+
+
+def test_benchmark_times_each_decoder_width():
+    from dgmpm_lite.benchmark import run_benchmark
+
+    rows = run_benchmark(["resnet18"], [(64, 96)], [1], ["dgmpm"], "cpu", repeats=1, widths=(128, 64))
+    assert [r.decoder_width for r in rows] == [128, 64]
+    # the 64-wide decoder: 1x1 and 3x3 convolutions with half the channels, fewer parameters
+    assert rows[1].parameters < rows[0].parameters
+    with pytest.raises(ValueError, match="decoder widths must be positive"):
+        run_benchmark(["resnet18"], [(64, 96)], [1], ["dgmpm"], "cpu", widths=(0,))
+
+
+@pytest.mark.parametrize("option,value", [("--objects", "0"), ("--widths", "-64"), ("--repeats", "two")])
+def test_benchmark_rejects_counts_below_one(option, value):
+    proc = subprocess.run([sys.executable, "-m", "dgmpm_lite", "benchmark", option, value], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert option in proc.stderr and ("must be at least 1" in proc.stderr or "expected a whole number" in proc.stderr)
 
 
 def test_bad_size_argument_exits_nonzero():

@@ -24,10 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .backbone import upsample
+
 
 def upsample_to(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """Bilinear interpolation ``Up(.)`` of ``x`` to the spatial size of ``like``."""
-    return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
+    return upsample(x, like.shape[-2:])
 
 
 class SpatialAttentionBlock(nn.Module):

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import ATTENTION_BLOCKS
+from .backbone import upsample
 
 
 class ResidualBlock(nn.Module):
@@ -123,5 +124,5 @@ class FeatureIntegrationNetwork(nn.Module):
             fused, attention_maps[i] = self.attention[i](shallow, deep)
             deep = self.merge[i](fused)
         x = F.relu(self.head_reduce(deep))
-        x = F.interpolate(x, size=out_size, mode="bilinear", align_corners=False)
+        x = upsample(x, out_size)
         return self.head_out(x), attention_maps
