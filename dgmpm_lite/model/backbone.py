@@ -165,7 +165,7 @@ class FeatureExtractor(nn.Module):
         cost on a CPU. The deeper levels are thus interpolated in two steps (stride s -> 2
         -> 1) instead of one; the values differ from direct upsampling by a small fraction
         of their spread (``tests/test_model_backbone.py``) and the shipped models score the
-        same with either (README, "Speed").
+        same with either (README, "The model, module by module").
         """
         out = None
         for level in self.level_maps(side_outputs):
