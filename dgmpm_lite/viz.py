@@ -63,8 +63,10 @@ def heatmap(x: torch.Tensor | np.ndarray, size: tuple[int, int] | None = None) -
         x = x.detach().float().cpu()
         while x.dim() > 2:
             x = x[0]
-        if size is not None and tuple(x.shape) != tuple(size):
-            x = torch.nn.functional.interpolate(x[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
+        if size is not None:
+            from .model.backbone import upsample
+
+            x = upsample(x[None, None], size)[0, 0]
         return x.numpy()
     return np.asarray(x, dtype=np.float32)
 
