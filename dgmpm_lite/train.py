@@ -57,9 +57,12 @@ class Stage:
     """One training stage: which triplets, how many optimiser steps, which learning rate."""
 
     name: str
-    kind: str  # "static" (single images, IV-B-1 stage 1) or "video" (stages 2-3)
+    kind: str  # "static" (single images, IV-B-1 stage 1), "video" (stages 2-3) or "clip" (own predictions)
     steps: int
     lr: float
+
+
+STAGE_KINDS = ("static", "video", "clip")
 
 
 LOSSES = ("ce", "bootstrap")
@@ -75,7 +78,7 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "c
     foreground probabilities just below 0.5 (every mask empty); keeping the hardest 20 %
     keeps all foreground pixels in the average and gets out of that much sooner.
     """
-    per_pixel = F.cross_entropy(logits, target, reduction="none")  # (B, H, W)
+    per_pixel = F.cross_entropy(logits, target, reduction="none")  # (B, H, W); any number of classes
     if kind == "ce":
         return per_pixel.mean()
     if kind != "bootstrap":
@@ -83,6 +86,21 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "c
     flat = per_pixel.flatten(1)
     k = max(1, int(round(hard_fraction * flat.shape[1])))
     return flat.topk(k, dim=1).values.mean()
+
+
+def aggregate_objects(logits: torch.Tensor) -> torch.Tensor:
+    """Fuse K objects' (K, 2, H, W) logits into (K + 1, H, W) logits of one label map (0 = background).
+
+    Soft aggregation as in STM: with p_k each object's foreground probability, the label
+    probabilities are ``(prod_k (1 - p_k), p_1, ..., p_K)`` turned into log-odds, so a
+    softmax over them is a proper distribution over "background or one of the objects".
+    A cross-entropy on it punishes an object that claims a non-target's or another object's
+    pixels, which per-object losses do not see (the model that paints every salient thing).
+    """
+    p = logits.float().softmax(dim=1)[:, 1].clamp(1e-6, 1 - 1e-6)  # (K, H, W)
+    bg = torch.prod(1 - p, dim=0, keepdim=True)
+    probs = torch.cat([bg, p], dim=0).clamp(1e-6, 1 - 1e-6)
+    return torch.log(probs) - torch.log1p(-probs)
 
 
 @dataclass
@@ -103,6 +121,12 @@ class TrainConfig:
     synthetic: dict = field(default_factory=dict)  # SyntheticConfig overrides
     size: tuple[int, int] = (192, 320)
     max_prev_interval: int = 3
+    # clips unrolled with the model's own previous masks (stage kind "clip", see ClipDataset)
+    objects: dict = field(default_factory=dict)  # real cut-outs for the generator: {"root", "split", "frame_step"}
+    clip_length: int = 3
+    max_objects: int = 4
+    real_fraction: float = 0.0  # share of clips taken from the real videos of ``data`` (a DAVIS folder)
+    init: str = ""  # start from this checkpoint's weights (a path or a shipped model's name) where shapes agree
     # optimisation
     loss: str = "ce"  # "ce": the paper's cross-entropy; "bootstrap": CE on the hardest pixels only
     hard_fraction: float = 0.2  # the share of pixels the "bootstrap" loss keeps
@@ -157,8 +181,8 @@ class TrainConfig:
         if not self.stages:
             raise ValueError("a training config needs at least one stage")
         for s in self.stages:
-            if s.kind not in ("static", "video"):
-                raise ValueError(f"stage {s.name!r}: kind must be 'static' or 'video', got {s.kind!r}")
+            if s.kind not in STAGE_KINDS:
+                raise ValueError(f"stage {s.name!r}: kind must be one of {STAGE_KINDS}, got {s.kind!r}")
             if s.steps < 0 or s.lr <= 0:
                 raise ValueError(f"stage {s.name!r}: steps must be >= 0 and lr > 0")
         if self.loss not in LOSSES:
@@ -167,6 +191,12 @@ class TrainConfig:
             raise ValueError(f"hard_fraction must be in (0, 1], got {self.hard_fraction}")
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if self.clip_length < 1 or self.max_objects < 1:
+            raise ValueError("clip_length and max_objects must be >= 1")
+        if not 0 <= self.real_fraction <= 1:
+            raise ValueError(f"real_fraction must be in [0, 1], got {self.real_fraction}")
+        if self.real_fraction > 0 and self.data == "synthetic":
+            raise ValueError("real_fraction > 0 needs data to be a DAVIS folder (the real videos clips are cut from)")
 
 
 PRESETS: dict[str, dict] = {
@@ -201,6 +231,20 @@ PRESETS: dict[str, dict] = {
                 Stage("video-finetune", "video", 250, 5e-5)],
         val_data="../shared/data/DAVIS2016-train-240p", val_split="data_samples/davis2016_split/val.txt",
         val_every=0, checkpoint_every=50, val_max_frames=0,
+    ),
+    # The multi-object recipe on a CPU: starts from the shipped DAVIS model and trains on clips of
+    # generated videos painted with objects and backgrounds cut from the DAVIS-2016 train split
+    # (several targets, look-alikes, salient non-targets, occlusions), a quarter real DAVIS clips,
+    # unrolled with the model's own fused predictions as previous masks.
+    "davis_multi_cpu": dict(
+        preset="davis_multi_cpu", backbone="efficientnet_lite0", weights="imagenet", size=(160, 288), batch_size=2,
+        data="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt",
+        objects=dict(root="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt", frame_step=5),
+        synthetic=dict(num_frames=24, num_targets=[1, 4], num_distractors=[0, 2], num_salient=[0, 2], num_occluders=[0, 1]),
+        clip_length=3, max_objects=4, real_fraction=0.25, init="davis", loss="bootstrap",
+        stages=[Stage("clip", "clip", 900, 1e-4), Stage("clip-finetune", "clip", 150, 3e-5)],
+        val_data="../shared/data/DAVIS2016-train-240p", val_split="data_samples/davis2016_split/val.txt",
+        val_every=0, checkpoint_every=25, val_max_frames=0,
     ),
     # A handful of steps on tiny frames: tests, CI and smoke-mode notebooks.
     "smoke": dict(
@@ -250,21 +294,49 @@ def validation_videos(cfg: TrainConfig):
 
 
 def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = None):
-    """The training videos: the endless synthetic generator or a DAVIS folder."""
+    """The training videos: the endless synthetic generator (painted with ``cfg.objects``'s
+    real cut-outs when given) or a DAVIS folder."""
     from .data import DavisDataset, SyntheticConfig, SyntheticVideoSource
+    from .data.cutouts import CutoutSource
 
     data = data or cfg.data
     if data == "synthetic":
         synth = SyntheticConfig(**{"height": cfg.size[0], "width": cfg.size[1], **cfg.synthetic})
-        return SyntheticVideoSource(synth, base_seed=1_000_000 + cfg.seed)
+        objects = None
+        if cfg.objects:
+            spec = cfg.objects
+            objects = CutoutSource(resolve_path(spec["root"]), resolve_split(spec["split"]), int(spec.get("frame_step", 5)))
+        return SyntheticVideoSource(synth, base_seed=1_000_000 + cfg.seed, objects=objects)
     return DavisDataset(resolve_path(data), split=resolve_split(split or cfg.split))
+
+
+class _Interleave(torch.utils.data.Dataset):
+    """Sample ``i`` from ``second`` when ``i`` falls in its share (every ``1/fraction``-th), else from ``first``."""
+
+    def __init__(self, first, second, fraction: float) -> None:
+        self.first, self.second, self.fraction = first, second, float(fraction)
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def __getitem__(self, i: int):
+        take_second = self.second is not None and int((i + 1) * self.fraction) > int(i * self.fraction)
+        return (self.second if take_second else self.first)[i]
 
 
 def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
     from .data import StaticTripletDataset, VideoTripletDataset
 
-    source = video_source(cfg)
     seed = cfg.seed * 1000 + cfg.stages.index(stage)
+    if stage.kind == "clip":
+        from .data.samples import ClipDataset
+
+        kw = dict(size=cfg.size, length=length, clip_length=cfg.clip_length, max_objects=cfg.max_objects,
+                  max_skip=cfg.max_prev_interval, seed=seed)
+        generated = None if cfg.real_fraction >= 1 else ClipDataset(video_source(cfg, data="synthetic"), **kw)
+        real = ClipDataset(video_source(cfg), **kw) if cfg.real_fraction > 0 else None
+        return generated if real is None else (real if generated is None else _Interleave(generated, real, cfg.real_fraction))
+    source = video_source(cfg)
     if stage.kind == "static":
         if cfg.data == "synthetic":  # single frames of fresh synthetic videos
             from .data import generate_video
@@ -277,6 +349,65 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
             source = pairs
         return StaticTripletDataset(source, size=cfg.size, length=length, seed=seed)
     return VideoTripletDataset(source, size=cfg.size, length=length, max_prev_interval=cfg.max_prev_interval, seed=seed)
+
+
+def clip_loss(model: DGMPM, batch: dict, device: torch.device, cfg: "TrainConfig") -> torch.Tensor:
+    """Loss of a batch of :class:`~dgmpm_lite.data.samples.ClipDataset` clips, unrolled as at inference.
+
+    Per clip: the reference is encoded once; the first frame's previous masks are the
+    (perturbed) ground truth, every later one is the model's own fused prediction of the
+    frame before (detached, as in RGMP/STM training); every frame is scored on the fused
+    label map (:func:`aggregate_objects`).
+    """
+    from .infer import fuse_labels
+    from .model.dgmpm import TargetFeatures
+
+    losses = []
+    for b in range(batch["ref_frame"].shape[0]):
+        ids = torch.arange(1, int(batch["num_objects"][b]) + 1, device=device)
+
+        def one_hot(labels: torch.Tensor) -> torch.Tensor:
+            return (labels.to(device)[None] == ids[:, None, None]).float()[:, None]
+
+        ref_frame = batch["ref_frame"][b : b + 1].to(device).contiguous(memory_format=torch.channels_last)
+        reference = model.encode_reference(ref_frame, one_hot(batch["ref_labels"][b]))
+        frames = batch["frames"][b].to(device).contiguous(memory_format=torch.channels_last)
+        feats = model.encode_target(frames)  # all clip frames in one batch
+        labels = batch["labels"][b].to(device)
+        prev = one_hot(batch["prev_labels"][b])
+        for t in range(frames.shape[0]):
+            emb = None if feats.embedding is None else feats.embedding[t : t + 1]
+            target = TargetFeatures([f[t : t + 1] for f in feats.side_outputs], emb, feats.size)
+            logits = model.decode(target, reference, prev).logits
+            losses.append(segmentation_loss(aggregate_objects(logits)[None], labels[t][None], cfg.loss, cfg.hard_fraction))
+            with torch.no_grad():
+                prev = one_hot(fuse_labels(logits.detach().float().softmax(dim=1)[:, 1], ids))
+    return torch.stack(losses).mean()
+
+
+def init_weights(model: DGMPM, path: str | os.PathLike) -> list[str]:
+    """Copy a checkpoint's weights into ``model`` wherever names and shapes agree.
+
+    A decoder input convolution that differs only in its guide channels (an ablation
+    variant started from the full model) gets the side-output part copied and keeps its
+    own initialisation for the guides. Returns the names left at their initialisation.
+    """
+    state = dequantize_state(load_checkpoint(path)["model"])
+    own = model.state_dict()
+    skipped = []
+    for name, value in own.items():
+        src = state.get(name)
+        if src is not None and src.shape == value.shape:
+            own[name] = src
+        elif src is not None and src.dim() == 4 and src.shape[0] == value.shape[0] and src.shape[2:] == value.shape[2:]:
+            n = min(value.shape[1] - model.decoder.num_guides, src.shape[1])  # side-output channels first, guides last
+            own[name] = value.clone()
+            own[name][:, :n] = src[:, :n]
+            skipped.append(name + " (guide channels)")
+        else:
+            skipped.append(name)
+    model.load_state_dict(own)
+    return skipped
 
 
 # -- distributed ----------------------------------------------------------------------------
@@ -503,6 +634,15 @@ def _truncate_csv(path: Path, max_step: int) -> None:
         w.writerows(kept)
 
 
+def _triplet_loss(net, batch: dict, device: torch.device, cfg: TrainConfig) -> torch.Tensor:
+    """Loss of a batch of (reference, previous mask, target) triplets, one object each."""
+    x = {k: batch[k].to(device, non_blocking=True) for k in ("ref_frame", "ref_mask", "prev_mask", "target_frame", "target_mask")}
+    for k in ("ref_frame", "target_frame"):
+        x[k] = x[k].contiguous(memory_format=torch.channels_last)
+    logits = net(x["target_frame"], x["ref_frame"], x["ref_mask"], x["prev_mask"]).logits
+    return segmentation_loss(logits.float(), x["target_mask"][:, 0].long(), cfg.loss, cfg.hard_fraction)
+
+
 def train(
     cfg: TrainConfig,
     out_dir: str | os.PathLike,
@@ -518,6 +658,8 @@ def train(
     """
     cfg.validate()
     rank, world = distributed_context()
+    if world > 1 and any(s.kind == "clip" for s in cfg.stages):
+        raise ValueError("clip stages run on one process (they call the model's encoders directly); drop torchrun")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "last.pt"
@@ -532,7 +674,12 @@ def train(
 
     torch.manual_seed(cfg.seed)
     # channels_last (NHWC) runs convolutions faster on oneDNN and cuDNN; same values
-    model = DGMPM(weights=cfg.weights, **cfg.model_config).to(device, memory_format=torch.channels_last)
+    model = DGMPM(weights=cfg.weights, **cfg.model_config)
+    if cfg.init:
+        left = init_weights(model, default_checkpoint(cfg.init))
+        if rank == 0:
+            print(f"initialised from {cfg.init}" + (f"; {len(left)} tensors kept their own initialisation" if left else ""))
+    model = model.to(device, memory_format=torch.channels_last)
     use_amp = amp_dtype == torch.float16  # gradient scaling is for float16 only
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.stages[0].lr)
@@ -611,12 +758,11 @@ def train(
                 save()
                 return ckpt_path
             t0 = time.perf_counter()
-            x = {k: batch[k].to(device, non_blocking=True) for k in ("ref_frame", "ref_mask", "prev_mask", "target_frame", "target_mask")}
-            for k in ("ref_frame", "target_frame"):
-                x[k] = x[k].contiguous(memory_format=torch.channels_last)
             with autocast(device, amp_dtype):
-                logits = net(x["target_frame"], x["ref_frame"], x["ref_mask"], x["prev_mask"]).logits
-                loss = segmentation_loss(logits.float(), x["target_mask"][:, 0].long(), cfg.loss, cfg.hard_fraction)
+                if stage.kind == "clip":
+                    loss = clip_loss(model, batch, device, cfg)
+                else:
+                    loss = _triplet_loss(net, batch, device, cfg)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimizer)

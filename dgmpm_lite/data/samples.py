@@ -464,3 +464,140 @@ class StaticTripletDataset(Dataset):
         sample: dict[str, Any] = build_sample(self._aug, rng, ref_img, _to_binary(ref_lab, oid), img, target, prev)
         sample.update({"object_id": oid, "sequence": name, "ref_index": -1, "prev_index": -1, "target_index": -1, "index": int(index)})
         return sample
+
+
+def _resize_clip_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    h, w = size
+    if frame.shape[:2] == (h, w):
+        return frame
+    return cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _resize_clip_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    h, w = size
+    if labels.shape == (h, w):
+        return labels
+    return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+class ClipDataset(Dataset):
+    """Short multi-object clips for training with the model's *own* previous masks (RGMP, STM, XMem).
+
+    A triplet teaches one step with a ground-truth-like previous mask; at test time the
+    previous mask is the model's last prediction, errors included. A clip gives the trainer
+    what it needs to unroll that: the reference frame with up to ``max_objects`` objects, a
+    perturbed ground-truth previous mask for the first clip frame only, then ``clip_length``
+    frames ``skip`` apart whose previous masks the trainer takes from its own fused
+    predictions. Labels are renumbered 1..K (objects not chosen become background), so the
+    trainer can score the *fused* label map: painting a non-target or another object's
+    pixels costs as much as missing the object.
+
+    ``source`` is any video source (:class:`~dgmpm_lite.data.synthetic.SyntheticVideoSource`
+    with real cut-outs, a :class:`~dgmpm_lite.data.davis.DavisDataset`, a list); frames are
+    resized to ``size``. The reference is frame 0 (as at inference) with probability
+    ``p_first_reference``, else a random earlier frame. A sample is a dict::
+
+        ref_frame (3,H,W) float32 [0,1]   ref_labels (H,W) int64 ids 1..K
+        prev_labels (H,W) int64 (eroded per object)   frames (L,3,H,W)   labels (L,H,W) int64
+        num_objects int, sequence str, frame_indices (L,) int64, index int
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        size: tuple[int, int] = (160, 288),
+        length: int = 1000,
+        clip_length: int = 3,
+        max_objects: int = 4,
+        max_skip: int = 3,
+        p_first_reference: float = 0.5,
+        hflip: float = 0.5,
+        erosion: tuple[int, int] = (3, 7),
+        p_erosion: float = 0.5,
+        seed: int = 0,
+    ) -> None:
+        if clip_length < 1 or max_objects < 1 or max_skip < 1:
+            raise ValueError("clip_length, max_objects and max_skip must be >= 1")
+        src = _as_video_list(source)
+        from .synthetic import SyntheticVideoSource
+
+        self.videos = _SequenceCache(src, keep=not isinstance(src, SyntheticVideoSource))
+        if len(self.videos) == 0:
+            raise ValueError("the video source is empty")
+        self.size = (int(size[0]), int(size[1]))
+        self.length = int(length)
+        self.clip_length, self.max_objects, self.max_skip = int(clip_length), int(max_objects), int(max_skip)
+        self.p_first_reference, self.hflip = float(p_first_reference), float(hflip)
+        self.erosion, self.p_erosion = tuple(erosion), float(p_erosion)
+        self.seed = int(seed)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _indices(self, n: int, rng: np.random.Generator) -> tuple[int, int, list[int]]:
+        """``(reference, previous, clip frames)`` of a video with ``n`` frames."""
+        L = self.clip_length
+        skip = int(rng.integers(1, self.max_skip + 1))
+        while skip > 1 and L * skip >= n:
+            skip -= 1
+        if L * skip >= n:
+            raise ValueError(f"a clip of {L} frames needs a video of at least {L + 1} frames, got {n}")
+        prev = int(rng.integers(0, n - L * skip))
+        clip = [prev + skip * (j + 1) for j in range(L)]
+        ref = 0 if rng.random() < self.p_first_reference else int(rng.integers(0, prev + 1))
+        return ref, prev, clip
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not 0 <= index < self.length:
+            raise IndexError(index)
+        rng = np.random.default_rng([self.seed, int(index)])
+        seq = self.videos[int(index) % len(self.videos)]
+        ref, prev, clip = self._indices(len(seq), rng)
+        ref_labels = seq.mask(ref)
+        ids = [int(i) for i in np.unique(ref_labels) if i != 0] if ref_labels is not None else []
+        if not ids:  # nothing visible in the drawn reference: the first frame always shows the objects
+            ref, ref_labels = 0, seq.mask(0)
+            ids = [int(i) for i in np.unique(ref_labels) if i != 0]
+        if len(ids) > self.max_objects:
+            ids = sorted(rng.choice(ids, self.max_objects, replace=False).tolist())
+        lut = np.zeros(256, np.int64)
+        lut[ids] = np.arange(1, len(ids) + 1)
+        flip = rng.random() < self.hflip
+
+        def frame(i: int) -> torch.Tensor:
+            f = _resize_clip_frame(seq.frame(i), self.size)
+            f = f[:, ::-1] if flip else f
+            return torch.from_numpy(np.ascontiguousarray(f)).permute(2, 0, 1).float().div_(255.0)
+
+        def labels(i: int) -> np.ndarray:
+            lab = seq.mask(i)
+            if lab is None:
+                raise ValueError(f"sequence {seq.name!r} lacks the mask of frame {i}: clips need every frame annotated")
+            lab = lut[_resize_clip_labels(lab, self.size)]
+            return lab[:, ::-1] if flip else lab
+
+        ref_lab = labels(ref)
+        if (np.bincount(ref_lab.ravel(), minlength=len(ids) + 1)[1:] == 0).any():  # resizing lost a tiny object
+            keep = [k + 1 for k in range(len(ids)) if (ref_lab == k + 1).any()]
+            if not keep:
+                raise ValueError(f"sequence {seq.name!r}: every object vanishes at {self.size}")
+            lut2 = np.zeros(len(ids) + 1, np.int64)
+            lut2[keep] = np.arange(1, len(keep) + 1)
+            ids = [ids[k - 1] for k in keep]
+            lut = lut2[lut]
+            ref_lab = labels(ref)
+        prev_lab = labels(prev)
+        eroded = np.zeros_like(prev_lab)
+        for k in range(1, len(ids) + 1):
+            eroded[erode_mask((prev_lab == k).astype(np.uint8), rng, self.erosion, self.p_erosion) > 0] = k
+        return {
+            "ref_frame": frame(ref),
+            "ref_labels": torch.from_numpy(np.ascontiguousarray(ref_lab)),
+            "prev_labels": torch.from_numpy(np.ascontiguousarray(eroded)),
+            "frames": torch.stack([frame(i) for i in clip]),
+            "labels": torch.from_numpy(np.ascontiguousarray(np.stack([labels(i) for i in clip]))),
+            "num_objects": len(ids),
+            "sequence": seq.name,
+            "frame_indices": torch.tensor(clip),
+            "index": int(index),
+        }

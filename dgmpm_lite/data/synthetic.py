@@ -70,6 +70,7 @@ from typing import Any, Optional, Sequence, Union
 import cv2
 import numpy as np
 
+from .cutouts import CutoutSource, inner_radius, look_alike
 from .io import PathLike, write_jpeg, write_label_png
 from .sequence import InMemorySequence
 
@@ -100,6 +101,8 @@ class SyntheticConfig:
     """Look-alike non-targets; each copies a random target's shape family, texture kind and colours."""
     num_occluders: tuple[int, int] = (0, 1)
     """Random non-target occluders (pillars or big blobs) drawn in front of the targets."""
+    num_salient: tuple[int, int] = (0, 0)
+    """Salient non-targets: other objects, at least as large as the largest target, not annotated."""
     object_size: Range = (0.2, 0.36)
     """Nominal target diameter as a fraction of min(height, width)."""
     shape_families: tuple[str, ...] = SHAPE_FAMILIES
@@ -146,7 +149,7 @@ class SyntheticConfig:
             if not values or not set(values) <= set(allowed):
                 raise ValueError(f"{name} must be a non-empty subset of {allowed}, got {values}")
             setattr(self, name, values)
-        for name in ("num_targets", "num_distractors", "num_occluders", "object_size", "speed"):
+        for name in ("num_targets", "num_distractors", "num_occluders", "num_salient", "object_size", "speed"):
             setattr(self, name, tuple(getattr(self, name)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -551,15 +554,18 @@ def _pillar_pass(rng: np.random.Generator, cfg: SyntheticConfig, r_max: float) -
     return np.stack([x_start + v * tt, y], 1), (float(px), float(y[int(round(t_e))]), float(pw))
 
 
-def sample_scene(config: SyntheticConfig, seed: int) -> SyntheticScene:
+def sample_scene(config: SyntheticConfig, seed: int, source: Optional[CutoutSource] = None) -> SyntheticScene:
     """Draw all parameters of a video from ``seed`` (deterministic); see :class:`SyntheticConfig`.
+
+    ``source`` (a :class:`~dgmpm_lite.data.cutouts.CutoutSource`) supplies real objects and
+    backgrounds instead of procedural ones; the scene (motion, events, look-alikes) is the same.
 
     Scenes whose frame 0 hides a target more than ``1 - min_first_visible`` are redrawn from
     the same random stream, so the result is still a pure function of ``(config, seed)``.
     """
     rng = np.random.default_rng(seed)
     for _attempt in range(200):
-        scene = _sample_scene_once(config, seed, rng)
+        scene = _sample_scene_once(config, seed, rng, source)
         if config.min_first_visible <= 0:
             return scene
         _, _, _, stats = scene.render(0)
@@ -577,7 +583,7 @@ def sample_scene(config: SyntheticConfig, seed: int) -> SyntheticScene:
     )
 
 
-def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator) -> SyntheticScene:
+def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator, source: Optional[CutoutSource] = None) -> SyntheticScene:
     T, H, W = cfg.num_frames, cfg.height, cfg.width
     tt = np.arange(T, dtype=np.float64)
     short = min(H, W)
@@ -588,11 +594,14 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
     z_min = float(cam_zoom.min())
     pad_x = int(math.ceil((W / 2) * (1 / z_min - 1) + np.abs(cam_shift[:, 0]).max() + 8))
     pad_y = int(math.ceil((H / 2) * (1 / z_min - 1) + np.abs(cam_shift[:, 1]).max() + 8))
-    bg_kind = str(rng.choice(cfg.background_textures))
-    background = make_texture(bg_kind, H + 2 * pad_y, W + 2 * pad_x, _random_colours(rng, 3, background=True), rng)
-    # a second, blurry layer of soft blobs gives the background some large-scale structure
-    blobs = _value_noise(H + 2 * pad_y, W + 2 * pad_x, rng, cells=(48, 24))
-    background = np.clip(background * (0.75 + 0.5 * blobs[..., None]), 0, 255).astype(np.float32)
+    if source is not None:
+        background = source.background(rng, H + 2 * pad_y, W + 2 * pad_x)
+    else:
+        bg_kind = str(rng.choice(cfg.background_textures))
+        background = make_texture(bg_kind, H + 2 * pad_y, W + 2 * pad_x, _random_colours(rng, 3, background=True), rng)
+        # a second, blurry layer of soft blobs gives the background some large-scale structure
+        blobs = _value_noise(H + 2 * pad_y, W + 2 * pad_x, rng, cells=(48, 24))
+        background = np.clip(background * (0.75 + 0.5 * blobs[..., None]), 0, 255).astype(np.float32)
 
     ill = cfg.illumination_change
     light_gain = 1.0 + _smooth_curve(rng, T, ill)
@@ -643,8 +652,13 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
             radius = max(6.0, 0.7 * inner_r[i - 1] * float(front.scale.min()))
             family = "ellipse" if family == "star" else family
             params = _shape_params(family, rng)
-        alpha, inner = _shape_alpha(family, params, radius)
-        rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
+        if source is not None:
+            alpha, rgb, texture = source.sprite(rng, radius)
+            family, inner = "cutout", inner_radius(alpha)
+            colours = rgb[alpha > 0.5].reshape(-1, 3).mean(0, keepdims=True)
+        else:
+            alpha, inner = _shape_alpha(family, params, radius)
+            rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
         scale, angle, gain = appearance()
         if ev == "free":
             pos = _free_path(rng, cfg, radius, cfg.speed)
@@ -678,14 +692,38 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
     # --- distractors: same family, texture kind and colours as a random target
     for _ in range(n_dis):
         src = layers[int(rng.integers(k))]
-        params = _shape_params(src.family, rng)
-        radius = outer_r[src.instance_id - 1] * (1 + rng.uniform(-cfg.distractor_shape_jitter, cfg.distractor_shape_jitter))
-        alpha, _inner = _shape_alpha(src.family, params, radius)
-        rgb = make_texture(src.texture, alpha.shape[0], alpha.shape[1], src.colours, rng)
+        if source is not None:  # the same cut-out, flipped, recoloured or rescaled
+            radius = outer_r[src.instance_id - 1]
+            alpha, rgb, _how = look_alike(src.alpha, src.rgb, rng, cfg.distractor_shape_jitter)
+        else:
+            params = _shape_params(src.family, rng)
+            radius = outer_r[src.instance_id - 1] * (1 + rng.uniform(-cfg.distractor_shape_jitter, cfg.distractor_shape_jitter))
+            alpha, _inner = _shape_alpha(src.family, params, radius)
+            rgb = make_texture(src.texture, alpha.shape[0], alpha.shape[1], src.colours, rng)
         scale, angle, gain = appearance()
         pos = _free_path(rng, cfg, radius, cfg.speed)
         layers.append(Layer(next_id, "distractor", src.family, src.texture, src.colours, alpha, rgb, float(rng.uniform(0.1, 0.9)), pos, scale, angle, gain, mimics=src.instance_id))
         next_id += 1
+
+    # --- salient non-targets: other objects at least as large as the largest target (drawn
+    # only when asked for, so configs without them keep their pixels)
+    if cfg.num_salient[1] > 0:
+        n_sal = int(rng.integers(cfg.num_salient[0], cfg.num_salient[1] + 1))
+        used = [l.texture.split("/")[0] for l in layers if l.role == "target"]
+        for _ in range(n_sal):
+            radius = max(outer_r) * rng.uniform(1.0, 1.3)
+            if source is not None:
+                alpha, rgb, texture = source.sprite(rng, radius, exclude=used)
+                family, colours = "cutout", rgb[alpha > 0.5].reshape(-1, 3).mean(0, keepdims=True)
+            else:
+                family, texture = str(rng.choice(cfg.shape_families)), str(rng.choice(cfg.textures))
+                colours = _random_colours(rng, 3)
+                alpha, _inner = _shape_alpha(family, _shape_params(family, rng), radius)
+                rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
+            scale, angle, gain = appearance()
+            pos = _free_path(rng, cfg, radius, cfg.speed)
+            layers.append(Layer(next_id, "salient", family, texture, colours, alpha, rgb, float(rng.uniform(0.1, 0.9)), pos, scale, angle, gain))
+            next_id += 1
 
     # --- random occluders: pillars or big blobs, in front of the targets
     for _ in range(n_occ):
@@ -702,7 +740,10 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
             alpha, _ = _shape_alpha("blob", _shape_params("blob", rng), 0.5 * short * rng.uniform(0.2, 0.35))
             pos = _free_path(rng, cfg, alpha.shape[0] / 2, (0.3, 1.5))
             scale, angle, _g = appearance()
-        rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
+        if source is not None:
+            rgb = source.texture(rng, alpha.shape[0], alpha.shape[1])
+        else:
+            rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
         gain = np.ones(T)
         layers.append(Layer(next_id, "occluder", family, texture, colours, alpha, rgb, float(rng.uniform(0.0, 0.15)), pos, scale, angle, gain))
         next_id += 1
@@ -713,7 +754,10 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
         colours = _random_colours(rng, 3)
         texture = str(rng.choice(cfg.textures))
         alpha = _pillar_alpha(pw, 2.5 * H + 4 * cfg.camera_pan)
-        rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
+        if source is not None:
+            rgb = source.texture(rng, alpha.shape[0], alpha.shape[1])
+        else:
+            rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
         pos = np.tile([px, py], (T, 1))
         layers.append(Layer(next_id, "occluder", "pillar", texture, colours, alpha, rgb, 0.0, pos, np.ones(T), np.zeros(T), np.ones(T), event="scripted_pillar"))
         next_id += 1
@@ -783,10 +827,12 @@ class SyntheticVideo:
         }
 
 
-def generate_video(config: Optional[SyntheticConfig] = None, seed: int = 0, name: Optional[str] = None) -> SyntheticVideo:
-    """Render a whole synthetic video in memory (deterministic in ``(config, seed)``)."""
+def generate_video(
+    config: Optional[SyntheticConfig] = None, seed: int = 0, name: Optional[str] = None, source: Optional[CutoutSource] = None
+) -> SyntheticVideo:
+    """Render a whole synthetic video in memory (deterministic in ``(config, seed, source)``)."""
     config = config or SyntheticConfig()
-    scene = sample_scene(config, seed)
+    scene = sample_scene(config, seed, source)
     T, H, W = config.num_frames, config.height, config.width
     frames = np.empty((T, H, W, 3), np.uint8)
     labels = np.empty((T, H, W), np.uint8)
@@ -805,8 +851,10 @@ class LazySyntheticSequence(InMemorySequence):
     frames actually asked for are rendered (a small cache keeps the last few).
     """
 
-    def __init__(self, config: SyntheticConfig, seed: int, name: Optional[str] = None, cache: int = 4) -> None:
-        self.scene = sample_scene(config, seed)
+    def __init__(
+        self, config: SyntheticConfig, seed: int, name: Optional[str] = None, cache: int = 4, source: Optional[CutoutSource] = None
+    ) -> None:
+        self.scene = sample_scene(config, seed, source)
         self.name = name or f"synth_{seed}"
         self.frame_names = [f"{i:05d}" for i in range(config.num_frames)]
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -840,10 +888,15 @@ class SyntheticVideoSource:
     """An endless supply of synthetic videos for training, never written to disk.
 
     ``source[i]`` is a :class:`LazySyntheticSequence` with seed ``base_seed + i``;
-    ``len(source)`` is ``num_videos`` (make it as large as you like).
+    ``len(source)`` is ``num_videos`` (make it as large as you like). ``objects`` (a
+    :class:`~dgmpm_lite.data.cutouts.CutoutSource`) paints them with real cut-outs.
     """
 
-    def __init__(self, config: Optional[SyntheticConfig] = None, base_seed: int = 0, num_videos: int = 100_000) -> None:
+    def __init__(
+        self, config: Optional[SyntheticConfig] = None, base_seed: int = 0, num_videos: int = 100_000,
+        objects: Optional[CutoutSource] = None,
+    ) -> None:
+        self.objects = objects
         self.config = config or SyntheticConfig()
         self.base_seed = int(base_seed)
         self.num_videos = int(num_videos)
@@ -855,7 +908,7 @@ class SyntheticVideoSource:
         if not 0 <= i < self.num_videos:
             raise IndexError(i)
         seed = self.base_seed + int(i)
-        return LazySyntheticSequence(self.config, seed, name=f"synth_{seed}")
+        return LazySyntheticSequence(self.config, seed, name=f"synth_{seed}", source=self.objects)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -925,12 +978,14 @@ def generate_dataset(
     jpeg_quality: int = 90,
     progress: bool = True,
     command: Optional[str] = None,
+    source: Optional[CutoutSource] = None,
 ) -> dict[str, Any]:
     """Generate a synthetic DAVIS-2017-layout dataset and its ``manifest.json``.
 
     ``splits`` maps split names to numbers of sequences (default ``{"train": 8, "val": 4}``);
     sequence ``i`` of split ``s`` is named ``f"{s}_{i:03d}"`` and uses
-    :func:`sequence_seed` ``(seed, s, i)``. Returns the manifest.
+    :func:`sequence_seed` ``(seed, s, i)``. ``source`` paints the videos with real cut-outs
+    (recorded in the manifest). Returns the manifest.
     """
     from tqdm.auto import tqdm
 
@@ -947,6 +1002,7 @@ def generate_dataset(
         "resolution": resolution,
         "jpeg_quality": jpeg_quality,
         "config": config.to_dict(),
+        **({"source": source.describe()} if source is not None else {}),
         "splits": {},
         "versions": {"numpy": np.__version__, "opencv": cv2.__version__, "pillow": PIL.__version__},
         "layout": "DAVIS-2017: JPEGImages/<res>/<seq>/NNNNN.jpg, Annotations/<res>/<seq>/NNNNN.png (palette ids 1..K), "
@@ -957,7 +1013,7 @@ def generate_dataset(
     for s, i in tqdm(jobs, desc="synthetic videos", disable=not progress):
         name = f"{s}_{i:03d}"
         sseed = sequence_seed(seed, s, i)
-        video = generate_video(config, sseed, name=name)
+        video = generate_video(config, sseed, name=name, source=source)
         write_davis(video, root, resolution, overwrite=overwrite, jpeg_quality=jpeg_quality)
         entry = {"name": name, "seed": sseed, "num_objects": video.num_objects, "num_frames": len(video),
                  "events": sorted({o["event"] for o in video.objects if o["event"] != "free"}),
