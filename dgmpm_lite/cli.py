@@ -26,6 +26,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+WORKING_SIZE_HELP = ("short side in pixels that DGMPM runs at; masks come back at the video's own size "
+                     "(default: the short side the model was trained at; 0 = the video's own size)")
+
+
 def _figures(args) -> int:
     from . import REPO_ROOT
     from .notebooks import run_series
@@ -123,7 +137,8 @@ def _segment(args) -> int:
         writer = cv2.VideoWriter(str(args.overlay), cv2.VideoWriter_fourcc(*"mp4v"), args.fps, (w, h))
     frames = (seq.frame(i) for i in range(len(seq)))
     try:
-        for name, i_labels in tqdm(zip(names, enumerate(propagate(args.method, frames, seq.mask(0), model, args.device))), total=len(names), desc="segment"):
+        masks = propagate(args.method, frames, seq.mask(0), model, args.device, args.working_size)
+        for name, i_labels in tqdm(zip(names, enumerate(masks)), total=len(names), desc="segment"):
             i, labels = i_labels
             write_label_png(out / name, labels)
             if writer is not None:
@@ -171,7 +186,8 @@ def _compare(args) -> int:
     for out in (args.out, args.per_sequence):
         if out and Path(out).exists() and not args.overwrite:
             raise CliError(f"{out} exists; pass --overwrite to replace it")
-    results = evaluate_methods(DavisDataset(args.data, split=args.split), methods, args.max_frames, args.device)
+    results = evaluate_methods(DavisDataset(args.data, split=args.split), methods, args.max_frames, args.device,
+                               working_size=args.working_size)
     print(results_table(results))
     if args.out:
         write_methods_csv(results, args.out)
@@ -254,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--overlay", default="", help="also write an mp4 with the masks over the frames")
     p.add_argument("--fps", type=float, default=12.0, help="frame rate of the overlay video")
+    p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS",
+                   help=WORKING_SIZE_HELP)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_segment)
 
@@ -275,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="", help="also write the table as CSV")
     p.add_argument("--per-sequence", default="", help="also write J-Mean and F-Mean per (method, sequence_object) as CSV")
+    p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS", help=WORKING_SIZE_HELP)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_compare)
 

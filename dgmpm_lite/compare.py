@@ -32,6 +32,7 @@ def evaluate_methods(
     max_frames: int = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
+    working_size: int | None = None,
 ) -> dict[str, DatasetResults]:
     """Score several methods on the same videos.
 
@@ -40,6 +41,9 @@ def evaluate_methods(
             annotated (e.g. a :class:`~dgmpm_lite.data.DavisDataset`).
         methods: display name -> a :class:`DGMPM` model, or ``"flow"`` / ``"copy"``.
         max_frames: use only the first ``max_frames`` frames of each video (0 = all).
+        working_size: short side DGMPM runs at (``None``: each model's recorded one, 0:
+            the videos' own size; see :mod:`dgmpm_lite.infer`). Scores are always at the
+            videos' own size.
 
     Returns:
         display name -> :class:`~dgmpm_lite.metrics.DatasetResults`; each result also gets a
@@ -54,7 +58,7 @@ def evaluate_methods(
         for seq in tqdm(videos, desc=name, disable=not progress, leave=False):
             n = len(seq) if not max_frames else min(len(seq), max_frames)
             t0 = time.perf_counter()
-            preds = list(propagate(kind, (seq.frame(i) for i in range(n)), seq.mask(0), model, device))
+            preds = list(propagate(kind, (seq.frame(i) for i in range(n)), seq.mask(0), model, device, working_size))
             seconds += time.perf_counter() - t0
             frames_done += n - 1
             scores[seq.name] = evaluate_sequence([seq.mask(i) for i in range(n)], preds)

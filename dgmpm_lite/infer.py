@@ -12,7 +12,15 @@ Then, frame by frame:
    probability).
 
 Each object's previous mask for the next frame is its region in that fused label map (so two
-objects never claim the same pixel as guidance). Only the current frame and the previous
+objects never claim the same pixel as guidance).
+
+**Working size.** A model sees objects at the scale it was trained at: one trained on frames
+with a short side of 160 pixels finds a 480p object two or three times too large. So frames
+are resized to the model's *working size* (the short side recorded with a shipped or
+trained checkpoint, ``model.working_short_side``; ``working_size=`` overrides it, 0 = the
+frames' own size), and the foreground probabilities are upsampled back to the frame's own
+size before the fusion, so the masks come out at the input's native size. The previous
+masks are fused at the working size, where the model reads them. Only the current frame and the previous
 masks are kept, so memory stays flat however long the video is: :func:`segment_video` is a
 generator that reads frames lazily and yields one label map at a time.
 """
@@ -24,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .device import autocast, autocast_dtype, precision_name, resolve_device
 from .model import DGMPM, DGMPMOutput, ReferenceEncoding
@@ -88,6 +97,10 @@ class VideoSegmenter:
             float32 elsewhere. ``False`` keeps float32 everywhere (bit-for-bit comparisons).
         channels_last: convolutions in the channels_last (NHWC) memory format, which
             oneDNN and cuDNN run faster; the values are the same.
+        working_size: short side (pixels) the model runs at; ``None`` takes the model's
+            recorded ``working_short_side`` (native size if it has none), ``0`` the frames'
+            own size. Labels and probabilities are returned at the frames' own size; maps
+            (``return_maps``) at the working size.
 
     On a 2-core AVX512-BF16 CPU the two together make a ResNet-18 frame about 2 times
     faster than float32 NCHW (README, "Speed"); the masks agree with float32 on more than
@@ -95,8 +108,19 @@ class VideoSegmenter:
     """
 
     def __init__(
-        self, model: DGMPM, device: str | torch.device = "auto", amp: bool = True, channels_last: bool = True
+        self,
+        model: DGMPM,
+        device: str | torch.device = "auto",
+        amp: bool = True,
+        channels_last: bool = True,
+        working_size: int | None = None,
     ) -> None:
+        chosen = getattr(model, "working_short_side", None) if working_size is None else working_size
+        if chosen is not None and int(chosen) < 0:
+            raise ValueError(f"working_size must be >= 0 (0 = the frames' own size), got {chosen}")
+        self.working_size = int(chosen or 0)
+        self.native_size: tuple[int, int] | None = None
+        self.work_size: tuple[int, int] | None = None
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
         self.channels_last = bool(channels_last)
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
@@ -106,6 +130,13 @@ class VideoSegmenter:
         self.reference: ReferenceEncoding | None = None
         self.prev_masks: torch.Tensor | None = None
         self.object_ids: torch.Tensor | None = None
+
+    def _to_work(self, x: torch.Tensor) -> torch.Tensor:
+        """A (1, 3, H, W) frame at the working size (antialiased bilinear); unchanged at native size."""
+        if self.work_size is None or tuple(x.shape[-2:]) == self.work_size:
+            return x
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+        return F.interpolate(x, size=self.work_size, mode="bilinear", antialias=True, align_corners=False).contiguous(memory_format=fmt)
 
     @torch.inference_mode()
     def start(self, first_frame, first_labels: np.ndarray) -> np.ndarray:
@@ -122,9 +153,21 @@ class VideoSegmenter:
         ids = ids[ids != 0]
         if ids.size == 0:
             raise ValueError("the first-frame mask is empty: there is no object to segment")
+        h, w = labels.shape
+        self.native_size = (h, w)
+        self.work_size = None
+        if self.working_size and min(h, w) != self.working_size:
+            s = self.working_size / min(h, w)
+            self.work_size = (max(1, round(h * s)), max(1, round(w * s)))
         lab = torch.from_numpy(labels.astype(np.int64)).to(self.device)
         self.object_ids = torch.from_numpy(ids.astype(np.int64)).to(self.device)
         masks = (lab[None] == self.object_ids[:, None, None]).float()[:, None]  # (K, 1, H, W)
+        if self.work_size is not None:
+            frame = self._to_work(frame)
+            cover = F.interpolate(masks, size=self.work_size, mode="area")
+            # >= half covered, and an object never vanishes: keep its best-covered pixel
+            peak = cover.flatten(1).amax(1).clamp_min(1e-6)[:, None, None, None]
+            masks = ((cover >= 0.5) | ((cover >= peak) & (cover > 0))).float()
         with autocast(self.device, self.amp_dtype):
             self.reference = self.model.encode_reference(frame, masks)
         self.prev_masks = masks
@@ -140,12 +183,22 @@ class VideoSegmenter:
         if self.reference is None:
             raise RuntimeError("call start(first_frame, first_labels) before step()")
         x = frame_to_tensor(frame, self.device, self.channels_last)
+        if tuple(x.shape[-2:]) != self.native_size:
+            raise ValueError(
+                f"frame is {x.shape[-2]}x{x.shape[-1]} but the first frame was "
+                f"{self.native_size[0]}x{self.native_size[1]}: frames of a video must share one size"
+            )
         with autocast(self.device, self.amp_dtype):
-            target = self.model.encode_target(x)
+            target = self.model.encode_target(self._to_work(x))
             out = self.model.decode(target, self.reference, self.prev_masks, return_maps=return_maps)
-        fg = out.logits.float().softmax(dim=1)[:, 1]  # (K, H, W)
-        labels = fuse_labels(fg, self.object_ids)
-        self.prev_masks = (labels[None] == self.object_ids[:, None, None]).float()[:, None]
+        fg = out.logits.float().softmax(dim=1)[:, 1]  # (K, h, w) at the working size
+        work_labels = fuse_labels(fg, self.object_ids)
+        self.prev_masks = (work_labels[None] == self.object_ids[:, None, None]).float()[:, None]
+        if self.work_size is not None:  # probabilities back to the frame's own size, then fuse
+            fg = F.interpolate(fg[None], size=self.native_size, mode="bilinear", align_corners=False)[0]
+            labels = fuse_labels(fg, self.object_ids)
+        else:
+            labels = work_labels
         probs = fg.cpu().numpy() if return_probabilities else None
         labels = labels.to(torch.uint8).cpu().numpy()
         if not return_maps:
@@ -161,13 +214,14 @@ def segment_video(
     return_probabilities: bool = False,
     amp: bool = True,
     channels_last: bool = True,
+    working_size: int | None = None,
 ) -> Iterator[FramePrediction]:
     """Yield a :class:`FramePrediction` for every frame; the first is the given mask.
 
     ``frames`` is any iterable of uint8 (H, W, 3) RGB arrays, read one at a time (pass a
     generator such as ``(seq.frame(i) for i in range(len(seq)))`` for a long video).
     """
-    segmenter = VideoSegmenter(model, device, amp, channels_last)
+    segmenter = VideoSegmenter(model, device, amp, channels_last, working_size)
     it = iter(frames)
     try:
         first = next(it)
@@ -193,16 +247,18 @@ def propagate(
     first_labels: np.ndarray,
     model: DGMPM | None = None,
     device: str | torch.device = "auto",
+    working_size: int | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield one uint8 label map per frame (the first is ``first_labels``) for any method.
 
     ``"dgmpm"`` needs ``model``; ``"flow"`` propagates the previous mask with dense optical
     flow; ``"copy"`` repeats the first mask. Frames are read lazily, memory stays flat.
+    ``working_size`` is :class:`VideoSegmenter`'s (DGMPM only).
     """
     if method == "dgmpm":
         if model is None:
             raise ValueError("method 'dgmpm' needs a model")
-        for pred in segment_video(model, frames, first_labels, device=device):
+        for pred in segment_video(model, frames, first_labels, device=device, working_size=working_size):
             yield pred.labels
         return
     from .baselines import CopyFirstMask, FlowPropagation

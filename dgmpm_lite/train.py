@@ -127,6 +127,7 @@ class TrainConfig:
     max_objects: int = 4
     real_fraction: float = 0.0  # share of clips taken from the real videos of ``data`` (a DAVIS folder)
     init: str = ""  # start from this checkpoint's weights (a path or a shipped model's name) where shapes agree
+    freeze_bn: bool = False  # BatchNorm layers keep their statistics and affine weights (tiny or one-clip batches)
     # optimisation
     loss: str = "ce"  # "ce": the paper's cross-entropy; "bootstrap": CE on the hardest pixels only
     hard_fraction: float = 0.2  # the share of pixels the "bootstrap" loss keeps
@@ -241,8 +242,8 @@ PRESETS: dict[str, dict] = {
         data="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt",
         objects=dict(root="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt", frame_step=5),
         synthetic=dict(num_frames=24, num_targets=[1, 4], num_distractors=[0, 2], num_salient=[0, 2], num_occluders=[0, 1]),
-        clip_length=3, max_objects=4, real_fraction=0.25, init="davis", loss="bootstrap",
-        stages=[Stage("clip", "clip", 900, 1e-4), Stage("clip-finetune", "clip", 150, 3e-5)],
+        clip_length=3, max_objects=4, real_fraction=0.25, init="davis", freeze_bn=True, loss="bootstrap",
+        stages=[Stage("clip", "clip", 600, 1e-4), Stage("clip-finetune", "clip", 100, 3e-5)],
         val_data="../shared/data/DAVIS2016-train-240p", val_split="data_samples/davis2016_split/val.txt",
         val_every=0, checkpoint_every=25, val_max_frames=0,
     ),
@@ -383,6 +384,23 @@ def clip_loss(model: DGMPM, batch: dict, device: torch.device, cfg: "TrainConfig
             with torch.no_grad():
                 prev = one_hot(fuse_labels(logits.detach().float().softmax(dim=1)[:, 1], ids))
     return torch.stack(losses).mean()
+
+
+def freeze_batchnorm(model: torch.nn.Module) -> int:
+    """Put every BatchNorm layer in eval mode with its affine weights frozen; returns how many.
+
+    A clip's frames come from one video and a reference is a single frame, so batch
+    statistics would be those of one scene, and the running statistics a pretrained model
+    carries would drift towards them (STM and STCN train with frozen BatchNorm too).
+    """
+    n = 0
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad_(False)
+            n += 1
+    return n
 
 
 def init_weights(model: DGMPM, path: str | os.PathLike) -> list[str]:
@@ -538,7 +556,11 @@ def load_default_model(path: str | os.PathLike = "", device: str | torch.device 
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
-    """Build a :class:`DGMPM` from a checkpoint (training or exported), in float32, eval mode."""
+    """Build a :class:`DGMPM` from a checkpoint (training or exported), in float32, eval mode.
+
+    The model carries ``working_short_side``, the short side it was trained at, which
+    :class:`~dgmpm_lite.infer.VideoSegmenter` runs it at (see :mod:`dgmpm_lite.infer`).
+    """
     return model_from_checkpoint(load_checkpoint(path), path, device)
 
 
@@ -550,7 +572,23 @@ def model_from_checkpoint(ckpt: dict, path: str | os.PathLike, device: str | tor
         model.load_state_dict(dequantize_state(ckpt["model"]))
     except RuntimeError as err:
         raise ValueError(f"checkpoint {path} does not fit its own model config {model_config}: {str(err)[:300]}") from None
+    model.working_short_side = working_short_side(ckpt)
     return model.to(device).eval()
+
+
+def working_short_side(ckpt: dict) -> int | None:
+    """The short side of the frames a checkpoint's model was trained on (inference runs there).
+
+    A training checkpoint records its config; an exported one the config it was trained with.
+    """
+    cfg = ckpt.get("config")
+    if cfg is None:
+        try:
+            cfg = json.loads(ckpt.get("meta", "{}")).get("trained_with", {})
+        except (TypeError, json.JSONDecodeError):
+            cfg = {}
+    size = (cfg or {}).get("size")
+    return int(min(size)) if size else None
 
 
 def export_model(
@@ -588,6 +626,8 @@ def validate(model: DGMPM, cfg: TrainConfig, device: torch.device) -> dict[str, 
     was_training = model.training
     res = evaluate_methods(validation_videos(cfg), {"dgmpm": model}, cfg.val_max_frames, device, progress=False)
     model.train(was_training)
+    if was_training and cfg.freeze_bn:
+        freeze_batchnorm(model)
     g = res["dgmpm"].global_metrics
     return {"J&F": g["J&F-Mean"], "J": g["J-Mean"], "F": g["F-Mean"]}
 
@@ -743,6 +783,8 @@ def train(
     total = sum(s.steps for s in cfg.stages)
     bar = tqdm(total=total, initial=global_step, desc="train", disable=not progress or rank != 0, unit="step")
     model.train()
+    if cfg.freeze_bn:
+        freeze_batchnorm(model)
     while stage_index < len(cfg.stages):
         stage = cfg.stages[stage_index]
         for group in optimizer.param_groups:

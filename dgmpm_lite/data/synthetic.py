@@ -1039,6 +1039,46 @@ DATA_SAMPLES_JPEG_QUALITY = 85
 DATA_SAMPLES_COMMAND = "python -m dgmpm_lite.data --preset data_samples --overwrite"
 
 
+REAL_MULTI_CONFIG = SyntheticConfig(
+    height=240, width=427, num_frames=30, num_targets=(2, 4), num_distractors=(1, 2), num_salient=(1, 2), num_occluders=(0, 1)
+)
+"""Knobs of the multi-object real-footage benchmark: DAVIS-2016 240p frame size, 2-4 targets,
+look-alikes and salient non-targets in every clip."""
+REAL_MULTI_SEED = 12
+REAL_MULTI_SPLITS = {"val": 24}
+REAL_MULTI_DAVIS = "../shared/data/DAVIS2016-train-240p"
+REAL_MULTI_HELD_OUT = "data_samples/davis2016_split/val.txt"
+REAL_MULTI_ROOT = "build/davis_multi_val"
+REAL_MULTI_COMMAND = "python -m dgmpm_lite.data --preset davis_multi_val"
+
+
+def make_real_multi(
+    root: Optional[PathLike] = None, davis_root: Optional[PathLike] = None, overwrite: bool = False, progress: bool = True
+) -> dict[str, Any]:
+    """Generate the project's multi-object real-footage benchmark (never committed: DAVIS is CC BY-NC).
+
+    24 clips painted with objects and backgrounds of the 6 held-out DAVIS-2016 sequences
+    only (:data:`REAL_MULTI_HELD_OUT`, which training never reads), 2-4 targets each, with
+    look-alikes, salient non-targets and scripted occlusions, into ``build/davis_multi_val``.
+    """
+    from dgmpm_lite import REPO_ROOT
+
+    from .cutouts import CutoutSource
+
+    def here(p: PathLike) -> Path:
+        p = Path(p)
+        return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+
+    davis = here(davis_root or REAL_MULTI_DAVIS)
+    if not davis.is_dir():
+        raise FileNotFoundError(f"DAVIS-2016 frames not found at {davis}; pass the folder holding JPEGImages/ and Annotations/")
+    source = CutoutSource(davis, str(here(REAL_MULTI_HELD_OUT)), frame_step=5)
+    return generate_dataset(
+        here(root or REAL_MULTI_ROOT), REAL_MULTI_SPLITS, REAL_MULTI_CONFIG, REAL_MULTI_SEED, resolution="240p",
+        overwrite=overwrite, progress=progress, command=REAL_MULTI_COMMAND, source=source,
+    )
+
+
 def data_samples_root() -> Path:
     """``<repository>/data_samples/synthetic``."""
     from dgmpm_lite import REPO_ROOT
@@ -1057,7 +1097,10 @@ def make_data_samples(root: Optional[PathLike] = None, overwrite: bool = False, 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m dgmpm_lite.data", description="Generate synthetic occlusion/distractor videos in DAVIS-2017 layout.")
-    p.add_argument("--preset", choices=["data_samples"], help="regenerate the committed data_samples/synthetic set (ignores the other knobs)")
+    p.add_argument("--preset", choices=["data_samples", "davis_multi_val"],
+                   help="data_samples: regenerate the committed data_samples/synthetic set; davis_multi_val: the multi-object "
+                        "benchmark from the held-out DAVIS-2016 sequences into build/davis_multi_val (both ignore the other knobs)")
+    p.add_argument("--davis", type=Path, help="DAVIS-2016 folder for --preset davis_multi_val (default ../shared/data/DAVIS2016-train-240p)")
     p.add_argument("--root", type=Path, help="output folder (data root)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train", type=int, default=8, help="number of train sequences")
@@ -1073,6 +1116,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.preset == "data_samples":
         manifest = make_data_samples(args.root, overwrite=args.overwrite)
         root = args.root or data_samples_root()
+    elif args.preset == "davis_multi_val":
+        try:
+            manifest = make_real_multi(args.root, args.davis, overwrite=args.overwrite)
+        except (FileNotFoundError, FileExistsError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        root = args.root or REAL_MULTI_ROOT
     else:
         if args.root is None:
             print("error: --root is required without --preset", file=sys.stderr)

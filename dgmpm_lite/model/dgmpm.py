@@ -122,6 +122,9 @@ class DGMPM(nn.Module):
         )
         self.use_distance = bool(use_distance)
         self.use_prev_mask = bool(use_prev_mask)
+        self.working_short_side: int | None = None
+        """Short side of the frames the model was trained on; set when loaded from a checkpoint
+        (:mod:`dgmpm_lite.infer` runs the model at that scale). Not part of :attr:`config`."""
         self.features = FeatureExtractor(backbone, weights, embed_dim, with_embedding=self.use_distance)
         self.decoder = FeatureIntegrationNetwork(
             self.features.side_channels,
