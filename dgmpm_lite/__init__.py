@@ -15,3 +15,25 @@ __version__ = "0.1.0"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Repository root when installed in editable mode (``pip install -e .``)."""
+
+SAMPLES_ROOT = REPO_ROOT / "data_samples"
+"""The shipped models and sample data: ``data_samples/`` of a clone (or an editable install);
+in a regular install (``pip install .`` or ``pip install git+URL``, e.g. on Colab) the copy
+the wheel carries inside the package (``dgmpm_lite/data_samples``)."""
+if not SAMPLES_ROOT.is_dir():
+    SAMPLES_ROOT = Path(__file__).resolve().parent / "data_samples"
+
+
+def shipped_path(path: str | Path) -> Path:
+    """A path as a user or a preset wrote it, resolved against the shipped files.
+
+    ``data_samples/...`` always means the shipped copy (:data:`SAMPLES_ROOT`), wherever the
+    package is installed; any other relative path that does not exist in the working
+    directory is taken relative to the repository, as the presets write them.
+    """
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    if p.parts and p.parts[0] == "data_samples":
+        return SAMPLES_ROOT.joinpath(*p.parts[1:])
+    return REPO_ROOT / p

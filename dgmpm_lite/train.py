@@ -44,7 +44,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from . import REPO_ROOT
+from . import shipped_path
 from .device import autocast, autocast_dtype, precision_name, resolve_device
 from .model import DGMPM
 
@@ -277,9 +277,9 @@ def load_config(name_or_path: str | os.PathLike, **overrides) -> TrainConfig:
 
 
 def resolve_path(text: str) -> Path:
-    """Relative data paths are relative to the repository (as in the presets)."""
-    p = Path(text)
-    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+    """Relative data paths are relative to the repository (as in the presets); ``data_samples/``
+    is the shipped copy wherever the package is installed (:func:`dgmpm_lite.shipped_path`)."""
+    return shipped_path(text)
 
 
 def resolve_split(split: str) -> str:
@@ -537,9 +537,9 @@ def default_checkpoint(path: str | os.PathLike = "", default: str = DEFAULT_CHEC
     """
     chosen = str(path) or os.environ.get("DGMPM_CHECKPOINT", "")
     if chosen in SHIPPED_CHECKPOINTS:  # a shipped model by name: always the repository's file
-        p = REPO_ROOT / SHIPPED_CHECKPOINTS[chosen]
+        p = shipped_path(SHIPPED_CHECKPOINTS[chosen])
     else:
-        p = resolve_path(chosen) if chosen else REPO_ROOT / default
+        p = resolve_path(chosen) if chosen else shipped_path(default)
     if not p.is_file():
         hint = "" if chosen else " (a shipped default; train one with `dgmpm-lite train --config cpu --export FILE` and pass its path)"
         raise FileNotFoundError(f"checkpoint not found: {p}{hint}")

@@ -1080,10 +1080,10 @@ def make_real_multi(
 
 
 def data_samples_root() -> Path:
-    """``<repository>/data_samples/synthetic``."""
-    from dgmpm_lite import REPO_ROOT
+    """The shipped ``data_samples/synthetic`` (a clone's, or the installed package's copy)."""
+    from dgmpm_lite import SAMPLES_ROOT
 
-    return REPO_ROOT / "data_samples" / "synthetic"
+    return SAMPLES_ROOT / "synthetic"
 
 
 def make_data_samples(root: Optional[PathLike] = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
