@@ -36,6 +36,38 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of frames per second, got {text!r}") from None
+    if not 0 < value <= 240:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be between 0 and 240 frames per second, got {text!r}")
+    return value
+
+
+def _check_device(name: str) -> None:
+    """Refuse a device this machine does not have, before any work starts."""
+    import torch
+
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise CliError(f"--device {name}: CUDA is not available on this machine; use --device cpu (or auto)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise CliError("--device mps: Apple's MPS is not available on this machine; use --device cpu (or auto)")
+
+
+def _check_output_folder(path, flag: str) -> None:
+    """An output folder must be creatable: no existing file at it or above it."""
+    from pathlib import Path
+
+    p = Path(path).absolute()
+    for q in (p, *p.parents):
+        if q.exists():
+            if not q.is_dir():
+                raise CliError(f"{flag} {path}: {q} is a file, not a folder; choose another {flag}")
+            return
+
+
 WORKING_SIZE_HELP = ("short side in pixels that DGMPM runs at; masks come back at the video's own size "
                      "(default: the short side the model was trained at; 0 = the video's own size)")
 
@@ -56,6 +88,7 @@ def _benchmark(args) -> int:
 
     from .benchmark import format_table, run_benchmark
 
+    _check_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = run_benchmark(args.backbones, args.sizes, args.objects, args.methods, args.device, args.repeats,
@@ -113,7 +146,18 @@ def _segment(args) -> int:
     from .data import load_own_video, write_label_png
     from .infer import propagate
 
+    _check_device(args.device)
+    _check_output_folder(args.out, "--out")
+    if args.overlay:
+        overlay_path = Path(args.overlay)
+        if overlay_path.suffix.lower() not in (".mp4", ".avi"):
+            raise CliError(f"--overlay {args.overlay}: the overlay is a video, name it .mp4 or .avi")
+        parent = overlay_path.absolute().parent
+        if not parent.is_dir() and parent not in (Path(args.out).absolute(), *Path(args.out).absolute().parents):
+            raise CliError(f"--overlay {args.overlay}: folder {overlay_path.absolute().parent} does not exist; create it first")
     seq = load_own_video(args.frames, args.first_mask)
+    for i in tqdm(range(1, len(seq)), desc="checking frames", leave=False):  # a bad frame fails now, not halfway
+        seq.frame(i)
     out = Path(args.out)
     names = [Path(n).stem + ".png" for n in seq.frame_names]
     existing = [n for n in names if (out / n).exists()]
@@ -126,6 +170,7 @@ def _segment(args) -> int:
         from .train import REAL_FOOTAGE_CHECKPOINT, load_model
 
         model = load_model(_checkpoint_path(args.checkpoint, REAL_FOOTAGE_CHECKPOINT))
+    created = [p for p in (out.absolute(), *out.absolute().parents) if not p.exists()]
     out.mkdir(parents=True, exist_ok=True)
     writer = None
     if args.overlay:
@@ -134,7 +179,12 @@ def _segment(args) -> int:
         from .viz import overlay
 
         h, w = seq.size
-        writer = cv2.VideoWriter(str(args.overlay), cv2.VideoWriter_fourcc(*"mp4v"), args.fps, (w, h))
+        fourcc = "mp4v" if Path(args.overlay).suffix.lower() == ".mp4" else "MJPG"
+        writer = cv2.VideoWriter(str(args.overlay), cv2.VideoWriter_fourcc(*fourcc), args.fps, (w, h))
+        if not writer.isOpened():
+            for p in created:  # leave no empty folders behind
+                p.rmdir()
+            raise CliError(f"--overlay {args.overlay}: OpenCV cannot write this video here (codec {fourcc}); try an .avi name")
     frames = (seq.frame(i) for i in range(len(seq)))
     try:
         masks = propagate(args.method, frames, seq.mask(0), model, args.device, args.working_size)
@@ -173,11 +223,14 @@ def _compare(args) -> int:
     from .data import DavisDataset
     from .train import load_model
 
+    _check_device(args.device)
     methods = {}
     for item in args.model or []:
         name, sep, path = item.partition("=")
         if not sep:
             name, path = "DGMPM", item
+        if name in methods:
+            raise CliError(f"--model {item}: the name {name!r} is given twice; give each model its own NAME=")
         methods[name] = load_model(_checkpoint_path(path))
     if not args.model:
         methods["DGMPM"] = load_model(_checkpoint_path(None))
@@ -246,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default="auto")
     p.add_argument("--repeats", type=_positive_int, default=10)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
+    p.add_argument("--threads", type=_non_negative_int, default=0, help="torch CPU threads (0 = torch default)")
     p.set_defaults(func=_benchmark)
 
     p = sub.add_parser("train", help="train DGMPM (paper IV-B-1); resumes if --out holds a checkpoint")
@@ -269,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="dgmpm", choices=["dgmpm", "flow", "copy"], help="DGMPM or a baseline")
     p.add_argument("--device", default="auto")
     p.add_argument("--overlay", default="", help="also write an mp4 with the masks over the frames")
-    p.add_argument("--fps", type=float, default=12.0, help="frame rate of the overlay video")
+    p.add_argument("--fps", type=_fps, default=12.0, help="frame rate of the overlay video (0 < fps <= 240)")
     p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS",
                    help=WORKING_SIZE_HELP)
     p.add_argument("--overwrite", action="store_true")
@@ -312,7 +365,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    for action in parser._subparsers._group_actions[0].choices.values():  # every command computes
+        if not any(a.dest == "threads" for a in action._actions):
+            action.add_argument("--threads", type=_non_negative_int, default=0,
+                                help="torch CPU threads (0 = torch's default; 1 is often fastest on a busy 2-core machine)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return args.func(args)
     except (CliError, FileNotFoundError, FileExistsError, ValueError) as err:

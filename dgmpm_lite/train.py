@@ -179,6 +179,18 @@ class TrainConfig:
         return cfg
 
     def validate(self) -> None:
+        size = self.size
+        if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v >= 32 for v in size)):
+            raise ValueError(f"size must be [height, width], two whole numbers >= 32 (e.g. --set size=[160,288]), got {size!r}")
+        for f in dataclasses.fields(self):
+            value, default = getattr(self, f.name), f.default
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise ValueError(f"{f.name} must be true or false, got {value!r}")
+            if isinstance(default, (int, float)) and not isinstance(default, bool):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"{f.name} must be a number, got {value!r}")
+                if isinstance(default, int) and not isinstance(value, int):
+                    raise ValueError(f"{f.name} must be a whole number, got {value!r}")
         if not self.stages:
             raise ValueError("a training config needs at least one stage")
         for s in self.stages:
@@ -566,6 +578,9 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> D
 
 def model_from_checkpoint(ckpt: dict, path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
     """:func:`load_model` for a checkpoint already read by :func:`load_checkpoint` from ``path``."""
+    missing = [k for k in ("model_config", "model") if k not in ckpt]
+    if missing:
+        raise ValueError(f"checkpoint {path} is incomplete (no {' or '.join(missing)}); export it again or use another file")
     model_config = ckpt["model_config"]
     model = DGMPM.from_config(model_config)
     try:

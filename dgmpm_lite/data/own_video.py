@@ -16,6 +16,7 @@ frame-by-frame inference is O(1) per frame); asking for an earlier frame re-open
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Optional, Union
 
@@ -26,6 +27,29 @@ from .io import IMAGE_EXTENSIONS, PathLike, read_image, read_label_png
 from .sequence import VideoSequence, check_same_size, validate_first_mask
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
+
+
+def natural_key(name: str) -> list:
+    """Sort key that puts ``2.jpg`` before ``10.jpg`` (digit runs compared as numbers)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def list_frame_files(folder: Path) -> list[Path]:
+    """The image files of a frame folder in natural order (``0, 1, 2, ..., 10``).
+
+    Two files with the same name stem (``00001.jpg`` and ``00001.png``) would write the same
+    mask file, so they are refused with a message naming them.
+    """
+    files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS), key=lambda p: natural_key(p.name))
+    seen: dict[str, Path] = {}
+    for p in files:
+        if p.stem in seen:
+            raise ValueError(
+                f"{folder} holds both {seen[p.stem].name} and {p.name}: frames need distinct names "
+                "(their masks are named after them); move one of them out"
+            )
+        seen[p.stem] = p
+    return files
 
 
 class _FirstMaskMixin:
@@ -58,7 +82,7 @@ class _FirstMaskMixin:
 
 
 class FrameFolderSequence(_FirstMaskMixin, VideoSequence):
-    """A folder of frames (sorted by file name) plus a first-frame mask.
+    """A folder of frames (in natural order of their names: 2 before 10) plus a first-frame mask.
 
     ``max_frames`` caps the length, ``stride`` keeps every n-th frame (as for a video file).
     """
@@ -77,7 +101,7 @@ class FrameFolderSequence(_FirstMaskMixin, VideoSequence):
             raise FileNotFoundError(f"frame folder not found: {self.folder}")
         if stride < 1:
             raise ValueError("stride must be >= 1")
-        self._files = sorted(p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        self._files = list_frame_files(self.folder)
         if not self._files:
             raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in {self.folder}")
         self._files = self._files[:: int(stride)][: None if max_frames is None else int(max_frames)]
@@ -132,6 +156,12 @@ class VideoFileSequence(_FirstMaskMixin, VideoSequence):
         cap.release()
         if total == 0:
             raise ValueError(f"cannot read any frame from {self.path}: the file is corrupt or its codec is not supported by OpenCV")
+        declared = int(self._open().get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        if declared > total:
+            raise ValueError(
+                f"{self.path} declares {declared} frames but only {total} can be decoded: the file is damaged "
+                "(re-encode or re-download it, e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)"
+            )
         n = (total + self.stride - 1) // self.stride
         if max_frames is not None:
             n = min(n, int(max_frames))

@@ -1,0 +1,112 @@
+"""The bad-input matrix: each row is a mistake a user makes; each must give one clear line, exit 2, and touch nothing."""
+
+import hashlib
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dgmpm_lite.cli import main
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def fx(tmp_path, monkeypatch):
+    """``good/`` (5 frames), ``mask_good.png``, a 5-frame mp4 and a damaged copy; cwd = tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    (tmp_path / "good").mkdir()
+    frames = [rng.integers(0, 255, (64, 96, 3)).astype(np.uint8) for _ in range(5)]
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(tmp_path / "good" / f"{i:05d}.jpg"), f)
+    mask = np.zeros((64, 96), np.uint8)
+    mask[10:30, 10:40] = 1
+    cv2.imwrite(str(tmp_path / "mask_good.png"), mask)
+    writer = cv2.VideoWriter(str(tmp_path / "v.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10, (96, 64))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    data = bytearray((tmp_path / "v.mp4").read_bytes())
+    mid = len(data) // 3
+    data[mid : mid + 6000] = rng.integers(0, 255, len(data[mid : mid + 6000])).astype(np.uint8).tobytes()
+    (tmp_path / "damaged.mp4").write_bytes(bytes(data))
+    (tmp_path / "unnatural").mkdir()
+    for i in range(12):
+        cv2.imwrite(str(tmp_path / "unnatural" / f"{i}.jpg"), frames[i % 5])
+    (tmp_path / "twins").mkdir()
+    for i in range(4):
+        cv2.imwrite(str(tmp_path / "twins" / f"{i:05d}.jpg"), frames[i])
+    cv2.imwrite(str(tmp_path / "twins" / "00001.png"), frames[1])
+    (tmp_path / "a_file").write_text("not a folder")
+    import torch
+
+    torch.save({"format": "dgmpm_lite.model/1"}, tmp_path / "format_only.pt")
+    return tmp_path
+
+
+SEG = ["segment", "--frames", "good", "--first-mask", "mask_good.png", "--method", "copy"]
+
+# (row of the issue, arguments, fragment of the one-line message)
+MATRIX = [
+    ("1 overlay fps negative", SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "-5"], "--fps: must be between 0 and 240"),
+    ("1 overlay fps zero", SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "0"], "--fps: must be between 0 and 240"),
+    ("1 overlay fps huge", SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "100000"], "--fps: must be between 0 and 240"),
+    ("1 overlay fps nan", SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "nan"], "--fps: must be between 0 and 240"),
+    ("1 overlay missing folder", SEG + ["--out", "out/f", "--overlay", "missing_dir/x.mp4"], "missing_dir does not exist"),
+    ("1 overlay gif", SEG + ["--out", "out/f", "--overlay", "x.gif"], "name it .mp4 or .avi"),
+    ("2 damaged video", ["segment", "--frames", "damaged.mp4", "--first-mask", "mask_good.png", "--method", "copy", "--out", "out/d"],
+     "can be decoded: the file is damaged"),
+    ("4 frames sharing a name", ["segment", "--frames", "twins", "--first-mask", "mask_good.png", "--method", "copy", "--out", "out/t"],
+     "holds both 00001.jpg and 00001.png"),
+    ("5 cuda without cuda: segment", SEG + ["--out", "out/c", "--device", "cuda"], "CUDA is not available"),
+    ("5 cuda without cuda: compare", ["compare", "--device", "cuda", "--no-baselines"], "CUDA is not available"),
+    ("5 cuda without cuda: benchmark", ["benchmark", "--device", "cuda"], "CUDA is not available"),
+    ("5 checkpoint with a format key only", SEG[:-2] + ["--out", "out/k", "--checkpoint", "format_only.pt"], "is incomplete (no model_config or model)"),
+    ("5 out under a file", SEG + ["--out", "a_file/sub"], "a_file is a file, not a folder"),
+    ("5 benchmark negative threads", ["benchmark", "--threads", "-4"], "--threads: must be 0 or more"),
+    ("5 train size not a size", ["train", "--config", "smoke", "--out", "run", "--set", "size=abc"], "size must be [height, width]"),
+    ("7 compare one name twice", ["compare", "--model", "a=synthetic", "a=davis", "--no-baselines"], "the name 'a' is given twice"),
+]
+
+
+@pytest.mark.parametrize("row,args,message", MATRIX, ids=[m[0] for m in MATRIX])
+def test_bad_input(fx, capsys, row, args, message):
+    before = _tree(fx)
+    with pytest.raises(SystemExit) if message.startswith("--") else _no_exit() as caught:
+        rc = main(args)
+    rc = caught.value.code if caught is not None and hasattr(caught, "value") else rc
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert message in err[-1], err
+    assert "Traceback" not in "\n".join(err)
+    assert _tree(fx) == before  # nothing written, nothing deleted
+    assert not (fx / "out").exists() and not (fx / "run").exists()
+
+
+class _no_exit:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_frames_are_read_in_natural_order(fx):
+    from dgmpm_lite.data import load_own_video
+
+    seq = load_own_video(fx / "unnatural", fx / "mask_good.png")
+    assert seq.frame_names == [f"{i}.jpg" for i in range(12)]
+
+
+def test_a_good_overlay_is_written(fx, capsys):
+    assert main(SEG + ["--out", "out/g", "--overlay", "out/g.mp4"]) == 0
+    cap = cv2.VideoCapture(str(fx / "out" / "g.mp4"))
+    n = 0
+    while cap.grab():
+        n += 1
+    assert n == 5 and len(os.listdir(fx / "out" / "g")) == 5
