@@ -32,8 +32,8 @@ def shipped_path(path: str | Path) -> Path:
     directory is taken relative to the repository, as the presets write them.
     """
     p = Path(path)
+    if not p.is_absolute() and p.parts and p.parts[0] == "data_samples":
+        return SAMPLES_ROOT.joinpath(*p.parts[1:])
     if p.is_absolute() or p.exists():
         return p
-    if p.parts and p.parts[0] == "data_samples":
-        return SAMPLES_ROOT.joinpath(*p.parts[1:])
     return REPO_ROOT / p
