@@ -16,24 +16,22 @@ def _size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, minimum: int, rule: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1, "must be at least 1")
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
+    return _whole_number(text, 0, "must be 0 or more")
 
 
 def _fps(text: str) -> float:
@@ -89,8 +87,6 @@ def _benchmark(args) -> int:
     from .benchmark import format_table, run_benchmark
 
     _check_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     rows = run_benchmark(args.backbones, args.sizes, args.objects, args.methods, args.device, args.repeats,
                          amp=args.amp, channels_last=args.channels_last, compile=args.compile, widths=args.widths)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
@@ -154,7 +150,7 @@ def _segment(args) -> int:
             raise CliError(f"--overlay {args.overlay}: the overlay is a video, name it .mp4 or .avi")
         parent = overlay_path.absolute().parent
         if not parent.is_dir() and parent not in (Path(args.out).absolute(), *Path(args.out).absolute().parents):
-            raise CliError(f"--overlay {args.overlay}: folder {overlay_path.absolute().parent} does not exist; create it first")
+            raise CliError(f"--overlay {args.overlay}: folder {parent} does not exist; create it first")
     seq = load_own_video(args.frames, args.first_mask)
     for i in tqdm(range(1, len(seq)), desc="checking frames", leave=False):  # a bad frame fails now, not halfway
         seq.frame(i)
@@ -299,7 +295,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default="auto")
     p.add_argument("--repeats", type=_positive_int, default=10)
-    p.add_argument("--threads", type=_non_negative_int, default=0, help="torch CPU threads (0 = torch default)")
     p.set_defaults(func=_benchmark)
 
     p = sub.add_parser("train", help="train DGMPM (paper IV-B-1); resumes if --out holds a checkpoint")
@@ -361,16 +356,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score this exported model as that variant instead of training it, e.g. "
                         "DGMPM=data_samples/checkpoints/dgmpm_davis.pt (it must have been trained with --config)")
     p.set_defaults(func=_ablation)
+
+    for command in sub.choices.values():  # every command computes
+        command.add_argument("--threads", type=_non_negative_int, default=0,
+                             help="torch CPU threads (0 = torch's default; 1 is often fastest on a busy 2-core machine)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    for action in parser._subparsers._group_actions[0].choices.values():  # every command computes
-        if not any(a.dest == "threads" for a in action._actions):
-            action.add_argument("--threads", type=_non_negative_int, default=0,
-                                help="torch CPU threads (0 = torch's default; 1 is often fastest on a busy 2-core machine)")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.threads:
         import torch
 

@@ -46,7 +46,8 @@ from tqdm.auto import tqdm
 
 from . import shipped_path
 from .device import autocast, autocast_dtype, precision_name, resolve_device
-from .model import DGMPM
+from .infer import fuse_labels
+from .model import DGMPM, TargetFeatures
 
 CHECKPOINT_FORMAT = "dgmpm_lite.train/1"
 MODEL_FORMAT = "dgmpm_lite.model/1"
@@ -333,7 +334,7 @@ class _Interleave(torch.utils.data.Dataset):
         return len(self.first)
 
     def __getitem__(self, i: int):
-        take_second = self.second is not None and int((i + 1) * self.fraction) > int(i * self.fraction)
+        take_second = int((i + 1) * self.fraction) > int(i * self.fraction)
         return (self.second if take_second else self.first)[i]
 
 
@@ -372,9 +373,6 @@ def clip_loss(model: DGMPM, batch: dict, device: torch.device, cfg: "TrainConfig
     frame before (detached, as in RGMP/STM training); every frame is scored on the fused
     label map (:func:`aggregate_objects`).
     """
-    from .infer import fuse_labels
-    from .model.dgmpm import TargetFeatures
-
     losses = []
     for b in range(batch["ref_frame"].shape[0]):
         ids = torch.arange(1, int(batch["num_objects"][b]) + 1, device=device)

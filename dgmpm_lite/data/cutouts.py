@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
@@ -155,9 +155,3 @@ def inner_radius(alpha: np.ndarray) -> float:
     cy, cx = (np.array(alpha.shape) - 1) // 2
     return float(max(dist[cy, cx], 1.0))
 
-
-def cutout_source(spec: Optional[dict]) -> Optional[CutoutSource]:
-    """Build a source from its JSON description (``{"root": ..., "split": ..., "frame_step": ...}``)."""
-    if not spec:
-        return None
-    return CutoutSource(spec["root"], spec["split"], int(spec.get("frame_step", 5)))

@@ -150,13 +150,13 @@ class VideoFileSequence(_FirstMaskMixin, VideoSequence):
         self.stride = int(stride)
         self.name = name or self.path.stem
         cap = self._open()
+        declared = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         total = 0
         while cap.grab():
             total += 1
         cap.release()
         if total == 0:
             raise ValueError(f"cannot read any frame from {self.path}: the file is corrupt or its codec is not supported by OpenCV")
-        declared = int(self._open().get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         if declared > total:
             raise ValueError(
                 f"{self.path} declares {declared} frames but only {total} can be decoded: the file is damaged "

@@ -285,6 +285,17 @@ class _SequenceCache:
         return seq
 
 
+def _video_cache(source: Any) -> _SequenceCache:
+    """The videos of a dataset: memoised, except an endless synthetic source (nothing to reuse)."""
+    from .synthetic import SyntheticVideoSource
+
+    src = _as_video_list(source)
+    videos = _SequenceCache(src, keep=not isinstance(src, SyntheticVideoSource))
+    if len(videos) == 0:
+        raise ValueError("the video source is empty")
+    return videos
+
+
 class VideoTripletDataset(Dataset):
     """Video triplets (paper IV-B-1, stages 2-3): random reference and target, nearby previous mask.
 
@@ -315,12 +326,7 @@ class VideoTripletDataset(Dataset):
             raise ValueError("max_prev_interval must be >= 1")
         if ref_mode not in ("random", "first"):
             raise ValueError("ref_mode must be 'random' or 'first'")
-        src = _as_video_list(source)
-        from .synthetic import SyntheticVideoSource
-
-        self.videos = _SequenceCache(src, keep=not isinstance(src, SyntheticVideoSource))
-        if len(self.videos) == 0:
-            raise ValueError("the video source is empty")
+        self.videos = _video_cache(source)
         self.augment = augment or AugmentConfig(size=tuple(size))  # type: ignore[arg-type]
         if augment is not None and tuple(size) != tuple(augment.size):
             self.augment = AugmentConfig(**{**augment.__dict__, "size": tuple(size)})
@@ -518,12 +524,7 @@ class ClipDataset(Dataset):
     ) -> None:
         if clip_length < 1 or max_objects < 1 or max_skip < 1:
             raise ValueError("clip_length, max_objects and max_skip must be >= 1")
-        src = _as_video_list(source)
-        from .synthetic import SyntheticVideoSource
-
-        self.videos = _SequenceCache(src, keep=not isinstance(src, SyntheticVideoSource))
-        if len(self.videos) == 0:
-            raise ValueError("the video source is empty")
+        self.videos = _video_cache(source)
         self.size = (int(size[0]), int(size[1]))
         self.length = int(length)
         self.clip_length, self.max_objects, self.max_skip = int(clip_length), int(max_objects), int(max_skip)

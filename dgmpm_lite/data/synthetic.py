@@ -1061,13 +1061,7 @@ def make_real_multi(
     only (:data:`REAL_MULTI_HELD_OUT`, which training never reads), 2-4 targets each, with
     look-alikes, salient non-targets and scripted occlusions, into ``build/davis_multi_val``.
     """
-    from dgmpm_lite import REPO_ROOT
-
-    from .cutouts import CutoutSource
-
-    def here(p: PathLike) -> Path:
-        p = Path(p)
-        return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+    from dgmpm_lite import shipped_path as here
 
     davis = here(davis_root or REAL_MULTI_DAVIS)
     if not davis.is_dir():
