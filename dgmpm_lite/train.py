@@ -129,6 +129,7 @@ class TrainConfig:
     real_fraction: float = 0.0  # share of clips taken from the real videos of ``data`` (a DAVIS folder)
     init: str = ""  # start from this checkpoint's weights (a path or a shipped model's name) where shapes agree
     freeze_bn: bool = False  # BatchNorm layers keep their statistics and affine weights (tiny or one-clip batches)
+    freeze_encoder: int = 0  # the first N of the encoder's five levels keep their (pretrained) weights
     # optimisation
     loss: str = "ce"  # "ce": the paper's cross-entropy; "bootstrap": CE on the hardest pixels only
     hard_fraction: float = 0.2  # the share of pixels the "bootstrap" loss keeps
@@ -207,6 +208,8 @@ class TrainConfig:
             raise ValueError("batch_size must be >= 1")
         if self.clip_length < 1 or self.max_objects < 1:
             raise ValueError("clip_length and max_objects must be >= 1")
+        if not 0 <= self.freeze_encoder <= 5:
+            raise ValueError(f"freeze_encoder counts the encoder's five levels (0 to 5), got {self.freeze_encoder}")
         if not 0 <= self.real_fraction <= 1:
             raise ValueError(f"real_fraction must be in [0, 1], got {self.real_fraction}")
         if self.real_fraction > 0 and self.data == "synthetic":
@@ -410,6 +413,19 @@ def freeze_batchnorm(model: torch.nn.Module) -> int:
             for p in m.parameters():
                 p.requires_grad_(False)
             n += 1
+    return n
+
+
+def freeze_encoder_levels(model: DGMPM, levels: int) -> int:
+    """Freeze the first ``levels`` of the encoder's five levels (conv1, res2, ...); returns how many
+    parameters that froze. Autograd then stops before them: the finest, most expensive levels
+    cost a forward pass only, and the pretrained low-level features cannot drift."""
+    n = 0
+    for group in model.features.encoder_levels()[:levels]:
+        for module in group:
+            for p in module.parameters():
+                p.requires_grad_(False)
+                n += p.numel()
     return n
 
 
@@ -733,6 +749,8 @@ def train(
         if rank == 0:
             print(f"initialised from {cfg.init}" + (f"; {len(left)} tensors kept their own initialisation" if left else ""))
     model = model.to(device, memory_format=torch.channels_last)
+    if cfg.freeze_encoder:
+        freeze_encoder_levels(model, cfg.freeze_encoder)
     use_amp = amp_dtype == torch.float16  # gradient scaling is for float16 only
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.stages[0].lr)

@@ -15,6 +15,7 @@ from dgmpm_lite.model import DGMPM
 from dgmpm_lite.train import (
     aggregate_objects,
     export_model,
+    freeze_encoder_levels,
     init_weights,
     load_config,
     load_model,
@@ -175,11 +176,27 @@ def test_a_clip_stage_trains_and_resumes(tmp_path):
     assert json.loads(torch.load(exported, weights_only=True)["meta"])["trained_with"]["size"] == [48, 64]
 
 
+@pytest.mark.parametrize("backbone", ["resnet18", "efficientnet_lite0"])
+def test_frozen_encoder_levels_get_no_gradient_and_the_rest_do(backbone):
+    model = DGMPM(backbone, weights=None, width=32)
+    levels = model.features.encoder_levels()
+    assert len(levels) == 5
+    frozen = freeze_encoder_levels(model, 2)
+    assert frozen == sum(p.numel() for g in levels[:2] for m in g for p in m.parameters())
+    frame, mask = torch.rand(1, 3, 64, 64), (torch.rand(1, 1, 64, 64) > 0.5).float()
+    model(frame, frame, mask, mask).logits.sum().backward()
+    assert all(p.grad is None for m in levels[1] for p in m.parameters())
+    assert all(p.grad is not None for m in levels[2] for p in m.parameters())
+    assert model.features.side_convs[0].weight.grad is not None  # the embedding still learns from level 1
+
+
 def test_clip_training_config_checks():
     with pytest.raises(ValueError, match="real_fraction > 0 needs data"):
         load_config("smoke", real_fraction=0.5)
     with pytest.raises(ValueError, match="clip_length and max_objects"):
         load_config("smoke", clip_length=0)
+    with pytest.raises(ValueError, match="freeze_encoder counts the encoder's five levels"):
+        load_config("smoke", freeze_encoder=6)
 
 
 def test_inference_runs_at_the_working_size_and_answers_at_native_size():

@@ -146,6 +146,16 @@ class FeatureExtractor(nn.Module):
         r5 = self.res5(r4)
         return [c1, r2, r3, r4, r5]
 
+    def encoder_levels(self) -> list[list[nn.Module]]:
+        """The encoder's layers grouped by the side output they end in: [conv1, res2, ..., res5].
+
+        Training can freeze the first few (``TrainConfig.freeze_encoder``): their gradients
+        are never computed, and the finest levels are the most expensive ones to differentiate.
+        """
+        if self.encoder is not None:
+            return self.encoder.levels()
+        return [[self.conv1], [self.res2], [self.res3], [self.res4], [self.res5]]
+
     def level_maps(self, side_outputs: list[torch.Tensor]) -> list[torch.Tensor]:
         """Each level's 3x3 convolution, brought to the finest side output's grid (stride 2).
 

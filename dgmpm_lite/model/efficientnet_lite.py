@@ -124,6 +124,15 @@ class EfficientNetLite0Encoder(nn.Module):
         if missing or unexpected:
             raise ValueError(f"EfficientNet-Lite0 weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
 
+    def levels(self) -> list[list[nn.Module]]:
+        """The layers grouped by the side output they end in (five groups, shallowest first)."""
+        groups, start = [], 0
+        for end in self.side_blocks:
+            groups.append(list(self._blocks[start : end + 1]))
+            start = end + 1
+        groups[0][:0] = [self._conv_stem, self._bn0]
+        return groups
+
     def forward(self, frames: torch.Tensor) -> list[torch.Tensor]:
         """(B, 3, H, W) RGB in [0, 1] -> side outputs at strides 2, 4, 8, 16, 32."""
         x = self.act(self._bn0(self._conv_stem((frames - self.mean) / self.std)))
