@@ -29,11 +29,12 @@ def shipped_path(path: str | Path) -> Path:
 
     ``data_samples/...`` always means the shipped copy (:data:`SAMPLES_ROOT`), wherever the
     package is installed; any other relative path that does not exist in the working
-    directory is taken relative to the repository, as the presets write them.
+    directory but does in the repository is the repository's, as the presets write them. A
+    path found in neither comes back as written, so that errors name what the user typed.
     """
     p = Path(path)
     if not p.is_absolute() and p.parts and p.parts[0] == "data_samples":
         return SAMPLES_ROOT.joinpath(*p.parts[1:])
-    if p.is_absolute() or p.exists():
+    if p.is_absolute() or p.exists() or not (REPO_ROOT / p).exists():
         return p
     return REPO_ROOT / p

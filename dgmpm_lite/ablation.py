@@ -140,10 +140,11 @@ def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Pa
     import json
     import shutil
 
-    from .train import config_differences, load_checkpoint, load_config, model_from_checkpoint
+    from .train import config_differences, default_checkpoint, load_checkpoint, load_config, model_from_checkpoint
 
     _check_variants([name])
     want = load_config(config, **{**overrides, **VARIANTS[name]})
+    model_file = default_checkpoint(model_file)  # a file, or a shipped model's name (davis, synthetic)
     ckpt = load_checkpoint(model_file)
     meta = ckpt.get("meta")
     trained_with = json.loads(meta).get("trained_with") if isinstance(meta, str) else None

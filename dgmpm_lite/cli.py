@@ -66,6 +66,7 @@ def _check_output_folder(path, flag: str) -> None:
             return
 
 
+DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda, cuda:N or mps"
 WORKING_SIZE_HELP = ("short side in pixels that DGMPM runs at; masks come back at the video's own size "
                      "(default: the short side the model was trained at; 0 = the video's own size)")
 
@@ -108,6 +109,8 @@ def _checkpoint_path(path: str | None, default: str = ""):
 
 
 def _train(args) -> int:
+    from pathlib import Path
+
     from .train import load_config, train
 
     overrides = {}
@@ -122,9 +125,23 @@ def _train(args) -> int:
         except json.JSONDecodeError:
             overrides[key] = value
     if args.device:
+        _check_device(args.device)
         overrides["device"] = args.device
     cfg = load_config(args.config, **overrides)
-    path = train(cfg, args.out, overwrite=args.overwrite)
+    cfg.validate()
+    _check_output_folder(args.out, "--out")
+    if args.export:  # a clash found now, not after hours of training
+        _check_output_folder(Path(args.export).absolute().parent, "--export")
+        if Path(args.export).exists() and not args.overwrite:
+            raise CliError(f"--export {args.export} exists; pass --overwrite to replace it, or choose another --export")
+    try:
+        path = train(cfg, args.out, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        saved = (Path(args.out) / "last.pt").exists()
+        print(f"\ndgmpm-lite train: interrupted; " + ("rerun the same command to resume from the last checkpoint, "
+              f"{Path(args.out) / 'last.pt'}" if saved else "nothing was saved yet; rerun the same command to start again"),
+              file=sys.stderr)
+        return 130
     print(f"checkpoint: {path}")
     if args.export:
         from .train import export_model
@@ -206,7 +223,7 @@ def _evaluate(args) -> int:
     try:
         g, s = write_results_csv(out, results, overwrite=args.overwrite)
     except FileExistsError as err:
-        raise CliError(f"{err} (pass --overwrite to replace)") from None
+        raise CliError(str(err)) from None
     print(results)
     print(f"wrote {g} and {s}")
     return 0
@@ -215,6 +232,7 @@ def _evaluate(args) -> int:
 def _compare(args) -> int:
     from pathlib import Path
 
+    from . import shipped_path
     from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
     from .data import DavisDataset
     from .train import load_model
@@ -235,7 +253,7 @@ def _compare(args) -> int:
     for out in (args.out, args.per_sequence):
         if out and Path(out).exists() and not args.overwrite:
             raise CliError(f"{out} exists; pass --overwrite to replace it")
-    results = evaluate_methods(DavisDataset(args.data, split=args.split), methods, args.max_frames, args.device,
+    results = evaluate_methods(DavisDataset(shipped_path(args.data), split=args.split or None), methods, args.max_frames, args.device,
                                working_size=args.working_size)
     print(results_table(results))
     if args.out:
@@ -268,7 +286,7 @@ def _ablation(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import REPO_ROOT
-    from .train import DEFAULT_CHECKPOINT, REAL_FOOTAGE_CHECKPOINT
+    from .train import DEFAULT_CHECKPOINT, PRESETS, REAL_FOOTAGE_CHECKPOINT
 
     parser = argparse.ArgumentParser(prog="dgmpm-lite", description="DGMPM teaching suite")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -277,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fig-dir", default="", help="default: figures/ (with --smoke: build/smoke_figures, never the committed ones)")
     p.add_argument("--build-dir", default=str(REPO_ROOT / "build"))
     p.add_argument("--smoke", action="store_true", help="tiny sizes (what CI runs)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 00 02")
     p.set_defaults(func=_figures)
 
@@ -293,18 +311,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
                    help="channels_last memory format (default: on)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--repeats", type=_positive_int, default=10)
     p.set_defaults(func=_benchmark)
 
     p = sub.add_parser("train", help="train DGMPM (paper IV-B-1); resumes if --out holds a checkpoint")
-    p.add_argument("--config", default="synthetic", help="preset (paper, synthetic, cpu, davis_cpu, smoke) or a JSON file")
-    p.add_argument("--out", required=True, help="run folder: last.pt, train_log.csv, val_log.csv, config.json")
+    p.add_argument("--config", default="cpu",
+                   help=f"preset ({', '.join(PRESETS)}) or a JSON file (default: cpu, which fits a laptop; "
+                        "synthetic is the same recipe at full size for a GPU)")
+    p.add_argument("--out", required=True,
+                   help="run folder: last.pt, train_log.csv, val_log.csv, config.json; the same command resumes it")
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override config keys, values as JSON (e.g. batch_size=4)")
     p.add_argument("--device", default="", help="auto, cpu, cuda, mps (default: the config's)")
-    p.add_argument("--export", default="", help="also write a half-precision model file here at the end")
-    p.add_argument("--precision", default="float16", choices=["float16", "int8"], help="weights of the --export file")
-    p.add_argument("--overwrite", action="store_true", help="start again even if --out holds a checkpoint")
+    p.add_argument("--export", default="", help="also write a small model file here at the end (see --precision)")
+    p.add_argument("--precision", default="float16", choices=["float16", "int8"],
+                   help="weights of the --export file: float16 (half the size) or int8 (a quarter); default float16")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start again from scratch in --out (deleting its checkpoint and logs), and replace --export")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("segment", help="segment a video (folder of frames or mp4/avi) from its first-frame mask")
@@ -315,12 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"model file, or a shipped model: davis (default, real footage: {REAL_FOOTAGE_CHECKPOINT}) "
                         f"or synthetic ({DEFAULT_CHECKPOINT})")
     p.add_argument("--method", default="dgmpm", choices=["dgmpm", "flow", "copy"], help="DGMPM or a baseline")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--overlay", default="", help="also write an mp4 with the masks over the frames")
     p.add_argument("--fps", type=_fps, default=12.0, help="frame rate of the overlay video (0 < fps <= 240)")
     p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS",
                    help=WORKING_SIZE_HELP)
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace masks (and --overlay) that --out already holds")
     p.set_defaults(func=_segment)
 
     p = sub.add_parser("evaluate", help="DAVIS J&F of result PNGs against ground-truth PNGs")
@@ -328,21 +351,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", required=True, help="results folder, same layout and file names")
     p.add_argument("--sequences", nargs="*", help="only these sequences")
     p.add_argument("--out", default="", help="where to write the CSV files (default: --results)")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace CSV files that are already there")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("compare", help="J&F of DGMPM checkpoints and the baselines on a DAVIS-layout dataset")
     p.add_argument("--data", default="data_samples/synthetic", help="DAVIS-layout root (2016 or 2017)")
-    p.add_argument("--split", default="val")
+    p.add_argument("--split", default="val", help="ImageSets list to score (default: val; '' = every sequence)")
     p.add_argument("--model", nargs="*", metavar="NAME=CHECKPOINT",
                    help="CHECKPOINT: a file, or davis / synthetic for a shipped model (default: synthetic)")
     p.add_argument("--no-baselines", action="store_true")
-    p.add_argument("--max-frames", type=int, default=0, help="first N frames of each video (0 = all)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--max-frames", type=_non_negative_int, default=0, help="first N frames of each video (0 = all)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--out", default="", help="also write the table as CSV")
     p.add_argument("--per-sequence", default="", help="also write J-Mean and F-Mean per (method, sequence_object) as CSV")
     p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS", help=WORKING_SIZE_HELP)
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace the --out and --per-sequence files")
     p.set_defaults(func=_compare)
 
     p = sub.add_parser("ablation", help="train the paper's ablation variants (Table IV) and score them together")
@@ -350,11 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/ablation")
     p.add_argument("--variants", default="", help="comma-separated, e.g. DGMPM,EDM,PM (default: DGMPM,-EDM,-PM,-SAB,-SAB+CAB)")
     p.add_argument("--no-baselines", action="store_true")
-    p.add_argument("--max-frames", type=int, default=0)
+    p.add_argument("--max-frames", type=_non_negative_int, default=0, help="first N frames of each video (0 = all)")
     p.add_argument("--overwrite", action="store_true", help="retrain variants that already have a checkpoint")
     p.add_argument("--reuse", action="append", default=[], metavar="NAME=MODEL",
                    help="score this exported model as that variant instead of training it, e.g. "
-                        "DGMPM=data_samples/checkpoints/dgmpm_davis.pt (it must have been trained with --config)")
+                        "DGMPM=data_samples/checkpoints/dgmpm_davis.pt or DGMPM=davis (it must have been trained with --config)")
     p.set_defaults(func=_ablation)
 
     for command in sub.choices.values():  # every command computes

@@ -749,7 +749,7 @@ def write_results_csv(
     if not overwrite:
         for p in (g_path, s_path):
             if p.exists():
-                raise FileExistsError(f"{p} already exists; pass overwrite=True to replace it")
+                raise FileExistsError(f"{p} already exists; pass --overwrite (overwrite=True in Python) to replace it")
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def fmt(v) -> str:

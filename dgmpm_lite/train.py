@@ -476,6 +476,75 @@ def atomic_save(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files of saves that were killed half-way (their process is gone)."""
+    for tmp in folder.glob(".*.tmp-*"):
+        pid = tmp.name.rpartition("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # another live process is writing it
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        tmp.unlink(missing_ok=True)
+
+
+RUN_LOGS = ("train_log.csv", "val_log.csv")
+
+
+def open_run_folder(out: Path, cfg: "TrainConfig", overwrite: bool) -> dict | None:
+    """Decide whether ``out`` resumes, starts afresh or is refused; returns the checkpoint to resume.
+
+    A run folder is a transaction: ``last.pt`` holds the state *and* the config it was
+    trained with, ``config.json`` is its readable copy, the logs are cut back to the
+    checkpoint's step on resume. Files go in an order that no interruption can leave
+    disagreeing: ``--overwrite`` deletes the old checkpoint before anything else and writes
+    the new ``config.json`` last; without it, a folder holding another run's files and no
+    checkpoint is refused, and one holding this run's ``config.json`` (an earlier start of
+    the same command, stopped before its first checkpoint) starts again.
+    """
+    ckpt_path = out / "last.pt"
+    _remove_stale_temporaries(out)
+    if not overwrite and ckpt_path.exists():
+        ckpt = load_checkpoint(ckpt_path)
+        diffs = config_differences(ckpt.get("config", {}), cfg.to_dict())
+        if diffs:
+            raise ValueError(
+                f"{ckpt_path} was made with another config ({'; '.join(diffs)}); "
+                "use another --out folder, or --overwrite to start again"
+            )
+        _atomic_write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2))
+        return ckpt
+    if not overwrite:
+        found = [n for n in ("config.json", *RUN_LOGS) if (out / n).exists()]
+        if found and not _same_run(out / "config.json", cfg):
+            raise FileExistsError(
+                f"{out} holds {', '.join(found)} of another run but no last.pt; "
+                "pass --overwrite to start again there, or choose another --out"
+            )
+    for name in ("last.pt", *RUN_LOGS):  # the old checkpoint first
+        (out / name).unlink(missing_ok=True)
+    _atomic_write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2))
+    return None
+
+
+def _same_run(config_json: Path, cfg: "TrainConfig") -> bool:
+    """Whether ``config_json`` describes the same run as ``cfg`` (runtime keys aside)."""
+    try:
+        saved = json.loads(config_json.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(saved, dict) and not config_differences(saved, cfg.to_dict())
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Read a training or model checkpoint safely (``weights_only=True``)."""
     path = Path(path)
@@ -484,7 +553,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated file, not a torch file, unsafe pickle
-        raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {str(err)[:200]})") from None
+        if "Unsupported global" in str(err):  # torch's own advice here is to turn the safety off
+            raise ValueError(f"checkpoint {path} holds Python objects besides weights, and dgmpm_lite loads weights "
+                             "only, for safety; use a model file written by dgmpm-lite (train --export)") from None
+        raise ValueError(f"checkpoint {path} cannot be read: it is damaged or not a torch file ({type(err).__name__})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") not in (CHECKPOINT_FORMAT, MODEL_FORMAT):
         raise ValueError(f"{path} is not a dgmpm_lite checkpoint")
     return ckpt
@@ -630,7 +702,7 @@ def export_model(
     """Write a small inference checkpoint: the model weights (see :func:`quantize_state`) + config."""
     out = Path(out)
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
+        raise FileExistsError(f"{out} exists; pass --overwrite (overwrite=True in Python) to replace it")
     ckpt = load_checkpoint(train_checkpoint)
     state = quantize_state(ckpt["model"], precision)
     info = {"trained_with": ckpt.get("config", {}), "global_step": ckpt.get("global_step", 0), "precision": precision, **(meta or {})}
@@ -688,19 +760,33 @@ def _append_csv(path: Path, row: dict) -> None:
         w.writerow(row)
 
 
+def _log_rows(path: Path) -> list[dict]:
+    """A log's complete rows (a row cut short by a kill is dropped)."""
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        return [r for r in csv.DictReader(f) if None not in r.values() and str(r.get("global_step", "")).isdigit()]
+
+
+def _logged(path: Path, step: int) -> bool:
+    return any(int(r["global_step"]) == step for r in _log_rows(path))
+
+
 def _truncate_csv(path: Path, max_step: int) -> None:
     """On resume, drop log rows written after the checkpoint (they will be written again)."""
+    rows = _log_rows(path)
     if not path.exists():
         return
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return
     kept = [r for r in rows if int(r["global_step"]) <= max_step]
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+    if not kept:
+        path.unlink()
+        return
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(kept[0]))
         w.writeheader()
         w.writerows(kept)
+    os.replace(tmp, path)
 
 
 def _triplet_loss(net, batch: dict, device: torch.device, cfg: TrainConfig) -> torch.Tensor:
@@ -756,14 +842,12 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.stages[0].lr)
     stage_index, step_in_stage, global_step = 0, 0, 0
 
-    if ckpt_path.exists() and not overwrite:
-        ckpt = load_checkpoint(ckpt_path)
-        diffs = config_differences(ckpt.get("config", {}), cfg.to_dict())
-        if diffs:
-            raise ValueError(
-                f"{ckpt_path} was made with another config ({'; '.join(diffs)}); "
-                "use another --out folder, or --overwrite to start again"
-            )
+    ckpt = open_run_folder(out, cfg, overwrite) if rank == 0 else None
+    if world > 1:
+        dist.barrier()  # rank 0 has settled the folder
+        if rank != 0 and ckpt_path.exists() and not overwrite:
+            ckpt = load_checkpoint(ckpt_path)
+    if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         if "scaler" in ckpt and use_amp:
@@ -771,13 +855,10 @@ def train(
         stage_index, step_in_stage, global_step = ckpt["stage"], ckpt["step_in_stage"], ckpt["global_step"]
         torch.set_rng_state(ckpt["torch_rng"])
         if rank == 0:
-            print(f"resuming from {ckpt_path} at step {global_step}")
-            _truncate_csv(out / "train_log.csv", global_step)
-            _truncate_csv(out / "val_log.csv", global_step)
-    elif rank == 0:
-        for name in ("train_log.csv", "val_log.csv"):
-            (out / name).unlink(missing_ok=True)
-        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+            for name in RUN_LOGS:
+                _truncate_csv(out / name, global_step)
+            print(f"{ckpt_path} is a finished run (step {global_step}); nothing to train (--overwrite starts again)"
+                  if stage_index >= len(cfg.stages) else f"resuming from {ckpt_path} at step {global_step}")
 
     net = model
     if world > 1:
@@ -855,6 +936,8 @@ def train(
         stage_index += 1
         step_in_stage = 0
     bar.close()
-    save()
-    run_validation()
+    if steps_this_call or ckpt is None:
+        save()
+    if not _logged(out / "val_log.csv", global_step):  # a finished run re-run: validated already
+        run_validation()
     return ckpt_path

@@ -46,6 +46,11 @@ def fx(tmp_path, monkeypatch):
     import torch
 
     torch.save({"format": "dgmpm_lite.model/1"}, tmp_path / "format_only.pt")
+    torch.save({"format": "dgmpm_lite.model/1", "object": Path("anything")}, tmp_path / "unsafe.pt")
+    (tmp_path / "model_exists.pt").write_bytes(b"a model the user keeps")
+    (tmp_path / "other_run").mkdir()  # another run's identity and log, its checkpoint gone
+    (tmp_path / "other_run" / "config.json").write_text('{"preset": "cpu", "size": [128, 224]}')
+    (tmp_path / "other_run" / "train_log.csv").write_text("global_step,stage,loss,lr,seconds\n1,static,0.5,0.001,1.0\n")
     return tmp_path
 
 
@@ -70,6 +75,17 @@ MATRIX = [
     ("5 out under a file", SEG + ["--out", "a_file/sub"], "a_file is a file, not a folder"),
     ("5 benchmark negative threads", ["benchmark", "--threads", "-4"], "--threads: must be 0 or more"),
     ("5 train size not a size", ["train", "--config", "smoke", "--out", "run", "--set", "size=abc"], "size must be [height, width]"),
+    ("5 train cuda without cuda", ["train", "--config", "smoke", "--out", "run", "--device", "cuda"], "CUDA is not available"),
+    ("5 train out under a file", ["train", "--config", "smoke", "--out", "a_file/run"], "a_file is a file, not a folder"),
+    ("6 another run's folder without its checkpoint", ["train", "--config", "smoke", "--out", "other_run"],
+     "holds config.json, train_log.csv of another run but no last.pt; pass --overwrite"),
+    ("weak: --export clash found before training", ["train", "--config", "smoke", "--out", "run", "--export", "model_exists.pt"],
+     "export model_exists.pt exists; pass --overwrite"),
+    ("weak: unsafe pickle", SEG[:-2] + ["--out", "out/u", "--checkpoint", "unsafe.pt"], "dgmpm_lite loads weights only, for safety"),
+    ("weak: a missing relative path is named as typed", SEG[:-2] + ["--out", "out/m", "--checkpoint", "missing.pt"],
+     "checkpoint not found: missing.pt"),
+    ("weak: --max-frames negative", ["compare", "--max-frames", "-5", "--no-baselines"], "--max-frames: must be 0 or more"),
+    ("weak: hints name CLI flags", ["compare", "--split", "nosuch", "--no-baselines"], "give --split ''"),
     ("7 compare one name twice", ["compare", "--model", "a=synthetic", "a=davis", "--no-baselines"], "the name 'a' is given twice"),
 ]
 
@@ -110,3 +126,12 @@ def test_a_good_overlay_is_written(fx, capsys):
     while cap.grab():
         n += 1
     assert n == 5 and len(os.listdir(fx / "out" / "g")) == 5
+
+
+def test_weak_reuse_takes_a_shipped_models_name():
+    from dgmpm_lite.ablation import reuse_variant
+    from dgmpm_lite.model import DGMPM
+
+    assert isinstance(reuse_variant("synthetic", "cpu", "DGMPM"), DGMPM)  # as --reuse DGMPM=synthetic
+    with pytest.raises(ValueError, match="cannot stand for '-PM'"):
+        reuse_variant("synthetic", "cpu", "-PM")

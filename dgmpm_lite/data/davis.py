@@ -176,7 +176,7 @@ class DavisDataset:
             if split is not None and self.imageset is None:
                 raise FileNotFoundError(
                     f"no ImageSets list for split {split!r} under {self.root / 'ImageSets'} "
-                    "(looked for <split>.txt, 2017/<split>.txt, <res>/<split>.txt); pass split=None to use every folder"
+                    "(looked for <split>.txt, 2017/<split>.txt, <res>/<split>.txt); give --split '' (split=None in Python) to use every folder"
                 )
             if self.imageset is not None:
                 names = _read_imageset(self.imageset)

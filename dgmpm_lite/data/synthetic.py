@@ -920,7 +920,7 @@ _OWN_FILE = re.compile(r"^\d{5}\.(jpg|png)$")
 def _prepare_dir(path: Path, overwrite: bool) -> None:
     if path.exists() and any(path.iterdir()):
         if not overwrite:
-            raise FileExistsError(f"{path} exists and is not empty; pass overwrite=True to replace the generated files")
+            raise FileExistsError(f"{path} exists and is not empty; pass --overwrite (overwrite=True in Python) to replace the generated files")
         foreign = [p.name for p in path.iterdir() if not _OWN_FILE.match(p.name)]
         if foreign:
             raise FileExistsError(f"{path} holds files the generator did not write ({foreign[:3]}); refusing to touch it")

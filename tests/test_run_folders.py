@@ -1,0 +1,158 @@
+"""Run folders are transactions: an interruption at any write, then the same command again,
+ends exactly where an uninterrupted run ends; a folder is never left with a config that
+disagrees with its checkpoint, and another run's files are not replaced without overwrite."""
+
+import json
+
+import pytest
+import torch
+
+import dgmpm_lite.train as train_module
+from dgmpm_lite.train import config_differences, load_config, train
+
+WRITERS = ("_atomic_write_text", "atomic_save", "_append_csv", "_truncate_csv")
+
+
+def _config(**overrides):
+    base = dict(backbone="efficientnet_lite0", weights=None, width=16, size=(48, 64), synthetic={"num_frames": 6},
+                val_data="", checkpoint_every=1, num_workers=0,
+                stages=[{"name": "video", "kind": "video", "steps": 1, "lr": 1e-3},
+                        {"name": "video-finetune", "kind": "video", "steps": 1, "lr": 3e-4}])
+    return load_config("smoke", **{**base, **overrides})
+
+
+class Interrupted(KeyboardInterrupt):
+    pass
+
+
+def _interrupt_at(monkeypatch, k: int, after: bool) -> list[str]:
+    """Make the k-th write of any kind raise (before it happens, or just after); returns the call log."""
+    calls = []
+    for name in WRITERS:
+        real = getattr(train_module, name)
+
+        def wrapper(*args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            if len(calls) == k and not after:
+                raise Interrupted
+            result = _real(*args, **kwargs)
+            if len(calls) == k and after:
+                raise Interrupted
+            return result
+
+        monkeypatch.setattr(train_module, name, wrapper)
+    return calls
+
+
+def _state(folder):
+    ckpt = torch.load(folder / "last.pt", weights_only=True)
+    log = (folder / "train_log.csv").read_text().splitlines()
+    return ckpt["model"], [row.split(",")[:3] for row in log]  # step, stage, loss (not the timing)
+
+
+def _assert_same(folder, reference):
+    model, log = _state(folder)
+    ref_model, ref_log = reference
+    assert log == ref_log
+    for k in ref_model:
+        torch.testing.assert_close(model[k], ref_model[k], rtol=0, atol=0, msg=k)
+
+
+def _consistent(folder):
+    """The folder's config.json never disagrees with its checkpoint."""
+    if (folder / "last.pt").exists() and (folder / "config.json").exists():
+        saved = torch.load(folder / "last.pt", weights_only=True)["config"]
+        assert not config_differences(saved, json.loads((folder / "config.json").read_text()))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reference")
+    calls = []
+    with pytest.MonkeyPatch.context() as mp:
+        calls = _interrupt_at(mp, 0, False)
+        train(_config(), folder, progress=False)
+    return _state(folder), len(calls)
+
+
+def test_an_interrupted_run_resumes_to_the_same_end(tmp_path, monkeypatch, reference):
+    state, writes = reference
+    assert writes >= 6  # config, checkpoints and log rows: every one of them is an interruption point
+    for k in range(1, writes + 1):
+        for after in (False, True):
+            folder = tmp_path / f"k{k}{'a' if after else 'b'}"
+            with monkeypatch.context() as mp:
+                _interrupt_at(mp, k, after)
+                with pytest.raises(Interrupted):
+                    train(_config(), folder, progress=False)
+            _consistent(folder)
+            train(_config(), folder, progress=False)  # the same command again
+            _assert_same(folder, state)
+            assert not list(folder.glob(".*.tmp-*"))
+
+
+def test_an_interrupted_overwrite_never_resumes_the_old_checkpoint(tmp_path, monkeypatch, reference):
+    state, writes = reference
+    old = tmp_path / "old"
+    train(_config(seed=1), old, progress=False)
+    old_files = {p.name: p.read_bytes() for p in old.iterdir()}
+    for k in range(1, writes + 1):
+        folder = tmp_path / f"k{k}"
+        folder.mkdir()
+        for name, data in old_files.items():
+            (folder / name).write_bytes(data)
+        with monkeypatch.context() as mp:
+            _interrupt_at(mp, k, False)
+            with pytest.raises(Interrupted):
+                train(_config(), folder, overwrite=True, progress=False)
+        _consistent(folder)
+        try:  # without --overwrite: refused, or resumed from the new run's own checkpoint
+            train(_config(), folder, progress=False)
+        except (ValueError, FileExistsError) as err:
+            assert "--overwrite" in str(err)
+            train(_config(), folder, overwrite=True, progress=False)
+        _assert_same(folder, state)
+
+
+def test_another_runs_files_are_kept_without_overwrite(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(_config(seed=5).to_dict()))
+    (folder / "train_log.csv").write_text("global_step,stage,loss,lr,seconds\n1,static,0.5,0.001,1.0\n")
+    (folder / "notes.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(FileExistsError, match="of another run but no last.pt; pass --overwrite"):
+        train(_config(), folder, progress=False)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_finished_run_run_again_changes_nothing(tmp_path, capsys):
+    folder = tmp_path / "run"
+    cfg = _config(val_data="data_samples/synthetic", val_max_frames=4)
+    train(cfg, folder, progress=False)
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert len((folder / "val_log.csv").read_text().splitlines()) == 2  # header + the final validation
+    train(cfg, folder, progress=False)
+    assert "is a finished run" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files  # no second validation row, no new save
+
+
+def test_a_stale_temporary_file_of_a_killed_save_is_removed(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / ".last.pt.tmp-999999999").write_bytes(b"half a checkpoint")
+    train(_config(), folder, progress=False)
+    assert not list(folder.glob(".*.tmp-*"))
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    from dgmpm_lite.cli import main
+
+    def interrupted(cfg, out, overwrite=False):
+        (out / "last.pt").write_bytes(b"")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "train", lambda cfg, out, overwrite=False: interrupted(cfg, tmp_path, overwrite))
+    assert main(["train", "--config", "smoke", "--out", str(tmp_path)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; rerun the same command to resume" in err and "Traceback" not in err
