@@ -24,6 +24,25 @@ if not SAMPLES_ROOT.is_dir():
     SAMPLES_ROOT = Path(__file__).resolve().parent / "data_samples"
 
 
+def work_dir(*parts: str) -> Path:
+    """Where notebooks and commands put what they make: generated data, training runs and the
+    figures of interactive runs (only the instructor's ``dgmpm-lite figures`` writes the
+    committed ``figures/``).
+
+    In a clone that is its git-ignored ``build/``; in a regular install (Colab, ``pip install
+    git+URL``) it is ``dgmpm_lite_build/`` in the current folder, as ``site-packages`` is no place
+    for a user's files.
+    """
+    root = REPO_ROOT / "build" if (REPO_ROOT / "pyproject.toml").is_file() else Path.cwd() / "dgmpm_lite_build"
+    return root.joinpath(*parts)
+
+
+def runs_dir(*parts: str) -> Path:
+    """Where training runs go by default: the clone's git-ignored ``runs/``, else ``work_dir("runs")``."""
+    root = REPO_ROOT / "runs" if (REPO_ROOT / "pyproject.toml").is_file() else work_dir("runs")
+    return root.joinpath(*parts)
+
+
 def shipped_path(path: str | Path) -> Path:
     """A path as a user or a preset wrote it, resolved against the shipped files.
 

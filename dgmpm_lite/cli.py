@@ -72,11 +72,11 @@ WORKING_SIZE_HELP = ("short side in pixels that DGMPM runs at; masks come back a
 
 
 def _figures(args) -> int:
-    from . import REPO_ROOT
+    from . import REPO_ROOT, work_dir
     from .notebooks import run_series
 
-    if not args.fig_dir:
-        args.fig_dir = str(REPO_ROOT / "build" / "smoke_figures" if args.smoke else REPO_ROOT / "figures")
+    if not args.fig_dir:  # the instructor's command is the one writer of the committed figures/
+        args.fig_dir = str(work_dir("smoke_figures") if args.smoke else REPO_ROOT / "figures")
     done = run_series(fig_dir=args.fig_dir, build_dir=args.build_dir, smoke=args.smoke, device=args.device, only=args.only)
     print(f"executed {len(done)} notebooks into {args.build_dir}; figures in {args.fig_dir}")
     return 0
@@ -127,20 +127,16 @@ def _train(args) -> int:
     if args.device:
         _check_device(args.device)
         overrides["device"] = args.device
-    cfg = load_config(args.config, **overrides)
-    cfg.validate()
+    cfg = load_config(args.config, **overrides)  # checked (TrainConfig.validate) before anything is written
     _check_output_folder(args.out, "--out")
     if args.export:  # a clash found now, not after hours of training
-        _check_output_folder(Path(args.export).absolute().parent, "--export")
+        _check_output_folder(str(Path(args.export).parent), "--export")
         if Path(args.export).exists() and not args.overwrite:
             raise CliError(f"--export {args.export} exists; pass --overwrite to replace it, or choose another --export")
     try:
         path = train(cfg, args.out, overwrite=args.overwrite)
     except KeyboardInterrupt:
-        saved = (Path(args.out) / "last.pt").exists()
-        print(f"\ndgmpm-lite train: interrupted; " + ("rerun the same command to resume from the last checkpoint, "
-              f"{Path(args.out) / 'last.pt'}" if saved else "nothing was saved yet; rerun the same command to start again"),
-              file=sys.stderr)
+        print(f"\ndgmpm-lite train: interrupted; {_resume_hint(cfg, Path(args.out) / 'last.pt', args.overwrite)}", file=sys.stderr)
         return 130
     print(f"checkpoint: {path}")
     if args.export:
@@ -148,6 +144,20 @@ def _train(args) -> int:
 
         print(f"exported: {export_model(path, args.export, overwrite=args.overwrite, precision=args.precision)}")
     return 0
+
+
+def _resume_hint(cfg, ckpt_path, overwrite: bool) -> str:
+    """What to run after Ctrl-C: resume only if the checkpoint there is this run's."""
+    from .train import config_differences, load_checkpoint
+
+    try:
+        ours = not config_differences(load_checkpoint(ckpt_path).get("config", {}), cfg.to_dict())
+    except (FileNotFoundError, ValueError):
+        ours = False
+    if not ours:
+        return "nothing of this run was saved yet; rerun the same command to start again"
+    again = "the same command without --overwrite" if overwrite else "the same command"
+    return f"rerun {again} to resume from its last checkpoint, {ckpt_path}"
 
 
 def _segment(args) -> int:
@@ -285,7 +295,7 @@ def _ablation(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import REPO_ROOT
+    from . import work_dir
     from .train import DEFAULT_CHECKPOINT, PRESETS, REAL_FOOTAGE_CHECKPOINT
 
     parser = argparse.ArgumentParser(prog="dgmpm-lite", description="DGMPM teaching suite")
@@ -293,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("figures", help="execute the notebook series with papermill and regenerate figures/")
     p.add_argument("--fig-dir", default="", help="default: figures/ (with --smoke: build/smoke_figures, never the committed ones)")
-    p.add_argument("--build-dir", default=str(REPO_ROOT / "build"))
+    p.add_argument("--build-dir", default=str(work_dir()), help="where the executed notebooks go (default: build/)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes (what CI runs)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 00 02")
@@ -322,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True,
                    help="run folder: last.pt, train_log.csv, val_log.csv, config.json; the same command resumes it")
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override config keys, values as JSON (e.g. batch_size=4)")
-    p.add_argument("--device", default="", help="auto, cpu, cuda, mps (default: the config's)")
+    p.add_argument("--device", default="", help=DEVICE_HELP + " (default: the config's)")
     p.add_argument("--export", default="", help="also write a small model file here at the end (see --precision)")
     p.add_argument("--precision", default="float16", choices=["float16", "int8"],
                    help="weights of the --export file: float16 (half the size) or int8 (a quarter); default float16")

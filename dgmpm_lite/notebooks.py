@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import REPO_ROOT
+from . import REPO_ROOT, work_dir
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 
@@ -25,7 +25,7 @@ def notebook_paths(root: Path = REPO_ROOT / "notebooks") -> list[Path]:
 
 def run_series(
     fig_dir: Path = REPO_ROOT / "figures",
-    build_dir: Path = REPO_ROOT / "build",
+    build_dir: Path | None = None,
     smoke: bool = False,
     device: str = "auto",
     seed: int = 0,
@@ -34,7 +34,7 @@ def run_series(
     """Execute the series with papermill; returns the executed notebook paths."""
     import papermill as pm
 
-    fig_dir, build_dir = Path(fig_dir).resolve(), Path(build_dir).resolve()
+    fig_dir, build_dir = Path(fig_dir).resolve(), Path(build_dir or work_dir()).resolve()
     fig_dir.mkdir(parents=True, exist_ok=True)
     build_dir.mkdir(parents=True, exist_ok=True)
     paths = notebook_paths()
@@ -43,6 +43,7 @@ def run_series(
         if not paths:
             raise ValueError(f"no notebook matches {only}; have {[p.name for p in notebook_paths()]}")
     done = []
+    first = time.perf_counter()
     bar = tqdm(paths, desc="notebooks", unit="nb")
     for nb in bar:
         out = build_dir / nb.name
@@ -57,11 +58,40 @@ def run_series(
         )
         bar.write(f"{nb.name}: {time.perf_counter() - start:.1f} s")
         done.append(out)
+    bar.write(f"total: {time.perf_counter() - first:.1f} s for {len(done)} notebooks")
     return done
 
 
+TIMED_OUTPUTS = ("07_accuracy_vs_runtime.png", "08_accuracy_vs_runtime.png")
+"""Figures that plot measured run times: with the seconds-per-frame columns of the results
+tables, the only outputs two runs with the same seed may draw differently
+(``tests/test_figures_reproducible.py``)."""
+
+
 COLAB_REPO = "dgmpm-lite/dgmpm_lite"
-"""GitHub ``owner/name`` the Colab badges point at."""
+"""GitHub ``owner/name`` of the project: the one place it is written. The Colab badges and the
+Colab cell (:func:`colab_cell`) are made from it; ``tests/test_colab.py`` keeps every notebook
+in step."""
+
+
+def colab_cell(repository: str = COLAB_REPO) -> str:
+    """The first code cell of every notebook: on Colab only, install the package and turn widgets on.
+
+    A regular install from GitHub carries the shipped models and sample data (package data),
+    so no clone is needed; Colab already has torch, which is not reinstalled. Its widget
+    manager is switched on for the sliders of notebooks 02-04 and 09. Outside Colab the cell
+    does nothing.
+    """
+    return "\n".join([
+        "# On Colab only (elsewhere this cell does nothing): install dgmpm_lite with its models and",
+        "# sample data, and switch on Colab's widget manager for the interactive figures.",
+        "import importlib, importlib.util, subprocess, sys",
+        'if importlib.util.find_spec("google") is not None and importlib.util.find_spec("google.colab") is not None:',
+        f'    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/{repository}"])',
+        "    importlib.invalidate_caches()",
+        "    from google.colab import output",
+        "    output.enable_custom_widget_manager()",
+    ])
 
 
 def colab_url(notebook_name: str) -> str:
@@ -83,13 +113,13 @@ def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: in
     """Resolve a notebook's parameters.
 
     ``DGMPM_SMOKE=1`` in the environment forces smoke mode (nbval cannot inject parameters).
-    An empty ``fig_dir`` means ``<repo>/figures``, or ``<repo>/build/smoke_figures`` in smoke
-    mode so that running the tests never overwrites the committed figures. With
-    ``own_data=True`` (a notebook pointed at DAVIS or your own video) it means
-    ``<repo>/build/own_data_figures``: frames of data the project may not redistribute (DAVIS
-    is CC BY-NC) never land in the committed ``figures/`` by accident. Paths never depend
-    on the working directory (nbval runs in ``notebooks/``, papermill in the caller's
-    folder). Seeds Python, NumPy and torch.
+    An empty ``fig_dir`` means a git-ignored folder of :func:`dgmpm_lite.work_dir`
+    (``build/`` in a clone): ``figures`` (see :func:`dgmpm_lite.viz.default_fig_dir`),
+    ``smoke_figures`` in smoke mode, ``own_data_figures`` with ``own_data=True`` (a notebook
+    pointed at DAVIS or your own video, whose frames the project may not redistribute).
+    Only ``dgmpm-lite figures`` (the instructor's command) passes the committed
+    ``figures/``. In a clone, paths never depend on the working directory (nbval runs in
+    ``notebooks/``, papermill in the caller's folder). Seeds Python, NumPy and torch.
     """
     import random
 
@@ -106,7 +136,7 @@ def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: in
     if fig_dir:
         out = Path(fig_dir)
     elif own_data:
-        out = REPO_ROOT / "build" / "own_data_figures"
+        out = work_dir("own_data_figures")
     else:
-        out = REPO_ROOT / "build" / "smoke_figures" if smoke else default_fig_dir()
+        out = work_dir("smoke_figures") if smoke else default_fig_dir()
     return Settings(smoke, resolve_device(device), out, seed)

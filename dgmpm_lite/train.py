@@ -129,7 +129,7 @@ class TrainConfig:
     real_fraction: float = 0.0  # share of clips taken from the real videos of ``data`` (a DAVIS folder)
     init: str = ""  # start from this checkpoint's weights (a path or a shipped model's name) where shapes agree
     freeze_bn: bool = False  # BatchNorm layers keep their statistics and affine weights (tiny or one-clip batches)
-    freeze_encoder: int = 0  # the first N of the encoder's five levels keep their (pretrained) weights
+    freeze_encoder: int = 0  # the first N of the encoder's five levels get no gradient (their BatchNorm: see freeze_bn)
     # optimisation
     loss: str = "ce"  # "ce": the paper's cross-entropy; "bootstrap": CE on the hardest pixels only
     hard_fraction: float = 0.2  # the share of pixels the "bootstrap" loss keeps
@@ -417,9 +417,10 @@ def freeze_batchnorm(model: torch.nn.Module) -> int:
 
 
 def freeze_encoder_levels(model: DGMPM, levels: int) -> int:
-    """Freeze the first ``levels`` of the encoder's five levels (conv1, res2, ...); returns how many
-    parameters that froze. Autograd then stops before them: the finest, most expensive levels
-    cost a forward pass only, and the pretrained low-level features cannot drift."""
+    """Freeze the weights of the first ``levels`` of the encoder's five levels (conv1, res2, ...);
+    returns how many parameters that froze. Autograd then stops before them, so the finest
+    levels cost a forward pass only. Their BatchNorm statistics still follow the batches unless
+    ``freeze_bn`` is set too (as in ``davis_multi_cpu``)."""
     n = 0
     for group in model.features.encoder_levels()[:levels]:
         for module in group:
@@ -483,18 +484,21 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
-    """Temporary files of saves that were killed half-way (their process is gone)."""
-    for tmp in folder.glob(".*.tmp-*"):
-        pid = tmp.name.rpartition("-")[2]
-        if pid.isdigit() and int(pid) != os.getpid():
+    """Temporary files of this folder's saves that were killed half-way (their process is gone)."""
+    if os.name != "posix":  # no cheap "is this process alive" probe: leave them
+        return
+    for name in ("last.pt", "config.json", *RUN_LOGS):
+        for tmp in folder.glob(f".{name}.tmp-*"):
+            pid = tmp.name.rpartition("-")[2]
+            if not pid.isdigit():
+                continue
             try:
                 os.kill(int(pid), 0)
-                continue  # another live process is writing it
+                continue  # a live process is writing it
             except ProcessLookupError:
-                pass
-            except PermissionError:
+                tmp.unlink(missing_ok=True)
+            except (OSError, OverflowError):
                 continue
-        tmp.unlink(missing_ok=True)
 
 
 RUN_LOGS = ("train_log.csv", "val_log.csv")
@@ -553,7 +557,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated file, not a torch file, unsafe pickle
-        if "Unsupported global" in str(err):  # torch's own advice here is to turn the safety off
+        if any(w in str(err).lower() for w in ("unsupported global", "unsupported class")):  # torch advises turning safety off
             raise ValueError(f"checkpoint {path} holds Python objects besides weights, and dgmpm_lite loads weights "
                              "only, for safety; use a model file written by dgmpm-lite (train --export)") from None
         raise ValueError(f"checkpoint {path} cannot be read: it is damaged or not a torch file ({type(err).__name__})") from None
@@ -807,9 +811,11 @@ def train(
 ) -> Path:
     """Run (or resume) the training described by ``cfg`` into ``out_dir``; returns ``last.pt``.
 
-    ``out_dir/last.pt`` present: the run resumes from it (its config must match ``cfg``),
-    unless ``overwrite=True``, which starts again from scratch. ``max_steps`` stops after that
-    many optimiser steps in this call (used to test resuming).
+    ``out_dir/last.pt`` present: the run resumes from it (its config must match ``cfg``; the
+    logs are cut back to its step; a finished run changes nothing), unless ``overwrite=True``,
+    which starts again from scratch. A folder holding another run's files but no checkpoint
+    raises ``FileExistsError`` unless ``overwrite=True`` (:func:`open_run_folder`).
+    ``max_steps`` stops after that many optimiser steps in this call (used to test resuming).
     """
     cfg.validate()
     rank, world = distributed_context()
@@ -842,11 +848,21 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.stages[0].lr)
     stage_index, step_in_stage, global_step = 0, 0, 0
 
-    ckpt = open_run_folder(out, cfg, overwrite) if rank == 0 else None
-    if world > 1:
-        dist.barrier()  # rank 0 has settled the folder
-        if rank != 0 and ckpt_path.exists() and not overwrite:
+    ckpt, problem = None, None
+    if rank == 0:
+        try:
+            ckpt = open_run_folder(out, cfg, overwrite)
+        except (ValueError, FileExistsError) as err:
+            problem = err
+    if world > 1:  # rank 0 has settled the folder; its verdict holds for every process
+        verdict = [None if problem is None else (type(problem), str(problem))]
+        dist.broadcast_object_list(verdict, src=0)
+        if verdict[0] is not None:
+            problem = verdict[0][0](verdict[0][1])
+        if problem is None and rank != 0 and ckpt_path.exists() and not overwrite:
             ckpt = load_checkpoint(ckpt_path)
+    if problem is not None:
+        raise problem
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
@@ -929,15 +945,15 @@ def train(
             if rank == 0:
                 _append_csv(out / "train_log.csv", {"global_step": global_step, "stage": stage.name, "loss": round(loss.item(), 6),
                                                     "lr": stage.lr, "seconds": round(time.perf_counter() - t0, 4)})
+            if cfg.val_every and global_step % cfg.val_every == 0:
+                run_validation()  # before the save: a resume from that save never lacks this row
             if cfg.checkpoint_every and global_step % cfg.checkpoint_every == 0:
                 save()
-            if cfg.val_every and global_step % cfg.val_every == 0:
-                run_validation()
         stage_index += 1
         step_in_stage = 0
     bar.close()
-    if steps_this_call or ckpt is None:
-        save()
+    if steps_this_call or ckpt is None or ckpt["stage"] < len(cfg.stages):
+        save()  # the checkpoint says the run is finished
     if not _logged(out / "val_log.csv", global_step):  # a finished run re-run: validated already
         run_validation()
     return ckpt_path

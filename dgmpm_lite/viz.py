@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import REPO_ROOT
+from . import work_dir
 
 def default_fig_dir() -> Path:
-    """``$DGMPM_FIG_DIR`` if set, else ``<repo>/figures``."""
-    return Path(os.environ.get("DGMPM_FIG_DIR") or REPO_ROOT / "figures")
+    """``$DGMPM_FIG_DIR`` if set, else the git-ignored ``work_dir("figures")``: a notebook run by
+    hand never changes the committed ``figures/`` (``dgmpm-lite figures`` names it explicitly)."""
+    return Path(os.environ.get("DGMPM_FIG_DIR") or work_dir("figures"))
 
 
 def savefig(fig, name: str, fig_dir: str | os.PathLike | None = None, dpi: int = 110) -> Path:

@@ -96,13 +96,13 @@ def test_an_interrupted_overwrite_never_resumes_the_old_checkpoint(tmp_path, mon
     old = tmp_path / "old"
     train(_config(seed=1), old, progress=False)
     old_files = {p.name: p.read_bytes() for p in old.iterdir()}
-    for k in range(1, writes + 1):
-        folder = tmp_path / f"k{k}"
+    for k, after in [(k, after) for k in range(1, writes + 1) for after in (False, True)]:
+        folder = tmp_path / f"k{k}{'a' if after else 'b'}"
         folder.mkdir()
         for name, data in old_files.items():
             (folder / name).write_bytes(data)
         with monkeypatch.context() as mp:
-            _interrupt_at(mp, k, False)
+            _interrupt_at(mp, k, after)
             with pytest.raises(Interrupted):
                 train(_config(), folder, overwrite=True, progress=False)
         _consistent(folder)
@@ -145,14 +145,26 @@ def test_a_stale_temporary_file_of_a_killed_save_is_removed(tmp_path):
     assert not list(folder.glob(".*.tmp-*"))
 
 
-def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
+TINY = ["--config", "smoke", "--set", "backbone=efficientnet_lite0", "weights=null", "width=16", "size=[48,64]",
+        "val_data=", "num_workers=0", 'stages=[{"name": "video", "kind": "video", "steps": 3, "lr": 0.001}]']
+
+
+@pytest.mark.parametrize("saved,overwrite,hint", [
+    (True, False, "interrupted; rerun the same command to resume from its last checkpoint"),
+    (True, True, "interrupted; rerun the same command without --overwrite to resume"),
+    (False, False, "interrupted; nothing of this run was saved yet; rerun the same command to start again"),
+])
+def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys, saved, overwrite, hint):
     from dgmpm_lite.cli import main
 
+    real_train = train_module.train
+
     def interrupted(cfg, out, overwrite=False):
-        (out / "last.pt").write_bytes(b"")
+        if saved:
+            real_train(cfg, out, overwrite=overwrite, max_steps=1, progress=False)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module, "train", lambda cfg, out, overwrite=False: interrupted(cfg, tmp_path, overwrite))
-    assert main(["train", "--config", "smoke", "--out", str(tmp_path)]) == 130
+    monkeypatch.setattr(train_module, "train", interrupted)
+    assert main(["train", *TINY, "--out", str(tmp_path / "run")] + (["--overwrite"] if overwrite else [])) == 130
     err = capsys.readouterr().err
-    assert "interrupted; rerun the same command to resume" in err and "Traceback" not in err
+    assert hint in err and "Traceback" not in err

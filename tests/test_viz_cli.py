@@ -111,7 +111,8 @@ def test_notebook_setup_keeps_figures_of_own_data_out_of_the_repository(monkeypa
     from dgmpm_lite.notebooks import setup
 
     monkeypatch.delenv("DGMPM_SMOKE", raising=False)
-    assert setup(fig_dir="", device="cpu").fig_dir == REPO_ROOT / "figures"
+    monkeypatch.delenv("DGMPM_FIG_DIR", raising=False)
+    assert setup(fig_dir="", device="cpu").fig_dir == REPO_ROOT / "build" / "figures"  # a hand run: git-ignored
     assert setup(fig_dir="", device="cpu", own_data=True).fig_dir == REPO_ROOT / "build" / "own_data_figures"
     assert str(setup(fig_dir="/tmp/mine", device="cpu", own_data=True).fig_dir) == "/tmp/mine"  # asked for explicitly
 

@@ -2,8 +2,8 @@
 
 The pure functions (:func:`overlay_mask`, :func:`video_grid`) return ``uint8`` RGB arrays, so
 they can be tested and wrapped in widgets; :func:`show_video` draws the same grid with
-matplotlib for notebooks; :func:`save_synthetic_grid` writes ``figures/data_synthetic_grid.png``
-from synthetic data only (deterministic bytes: no timestamps).
+matplotlib for notebooks; :func:`save_synthetic_grid` writes the overlay grid of a few videos
+(notebook 00's ``data_synthetic_grid.png``) from synthetic data only (deterministic bytes: no timestamps).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def show_video(
 
 
 def save_synthetic_grid(
-    path: PathLike = "figures/data_synthetic_grid.png",
+    path: PathLike,
     seeds: Sequence[int] = (5, 4, 10, 1),
     frames: int = 7,
     config: Any = None,
@@ -130,18 +130,14 @@ def save_synthetic_grid(
     """Render a few synthetic videos and write their overlay grid as a PNG (synthetic data only).
 
     The default seeds (default :class:`SyntheticConfig`) show pillar passes, targets passing
-    behind other targets, an exit/re-entry and distractors. A relative ``path`` is resolved from the repository root.
+    behind other targets, an exit/re-entry and distractors.
     """
-    from dgmpm_lite import REPO_ROOT
-
     from .synthetic import SyntheticConfig, generate_video
 
     config = config or SyntheticConfig()
     videos = [generate_video(config, s, name=f"seed {s}") for s in seeds]
     grid = video_grid(videos, frames, thumb_width=thumb_width)
     path = Path(path)
-    if not path.is_absolute():
-        path = REPO_ROOT / path
     path.parent.mkdir(parents=True, exist_ok=True)
     # a 256-colour palette keeps the file small (noisy textures compress badly); no metadata
     from PIL import Image

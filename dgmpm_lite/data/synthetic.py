@@ -1062,13 +1062,14 @@ def make_real_multi(
     look-alikes, salient non-targets and scripted occlusions, into ``build/davis_multi_val``.
     """
     from dgmpm_lite import shipped_path as here
+    from dgmpm_lite import work_dir
 
     davis = here(davis_root or REAL_MULTI_DAVIS)
     if not davis.is_dir():
         raise FileNotFoundError(f"DAVIS-2016 frames not found at {davis}; pass the folder holding JPEGImages/ and Annotations/")
     source = CutoutSource(davis, str(here(REAL_MULTI_HELD_OUT)), frame_step=5)
     return generate_dataset(
-        here(root or REAL_MULTI_ROOT), REAL_MULTI_SPLITS, REAL_MULTI_CONFIG, REAL_MULTI_SEED, resolution="240p",
+        Path(root) if root else work_dir(Path(REAL_MULTI_ROOT).name), REAL_MULTI_SPLITS, REAL_MULTI_CONFIG, REAL_MULTI_SEED, resolution="240p",
         overwrite=overwrite, progress=progress, command=REAL_MULTI_COMMAND, source=source,
     )
 
