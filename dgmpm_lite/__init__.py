@@ -24,6 +24,11 @@ if not SAMPLES_ROOT.is_dir():
     SAMPLES_ROOT = Path(__file__).resolve().parent / "data_samples"
 
 
+def _in_clone() -> bool:
+    """A clone or an editable install (the repository around the package), not site-packages."""
+    return (REPO_ROOT / "pyproject.toml").is_file()
+
+
 def work_dir(*parts: str) -> Path:
     """Where notebooks and commands put what they make: generated data, training runs and the
     figures of interactive runs (only the instructor's ``dgmpm-lite figures`` writes the
@@ -33,13 +38,13 @@ def work_dir(*parts: str) -> Path:
     git+URL``) it is ``dgmpm_lite_build/`` in the current folder, as ``site-packages`` is no place
     for a user's files.
     """
-    root = REPO_ROOT / "build" if (REPO_ROOT / "pyproject.toml").is_file() else Path.cwd() / "dgmpm_lite_build"
+    root = REPO_ROOT / "build" if _in_clone() else Path.cwd() / "dgmpm_lite_build"
     return root.joinpath(*parts)
 
 
 def runs_dir(*parts: str) -> Path:
     """Where training runs go by default: the clone's git-ignored ``runs/``, else ``work_dir("runs")``."""
-    root = REPO_ROOT / "runs" if (REPO_ROOT / "pyproject.toml").is_file() else work_dir("runs")
+    root = REPO_ROOT / "runs" if _in_clone() else work_dir("runs")
     return root.joinpath(*parts)
 
 

@@ -75,6 +75,11 @@ def fuse_labels(fg_probs: torch.Tensor, object_ids: torch.Tensor) -> torch.Tenso
     return torch.where(best > 0.5, object_ids[index], torch.zeros_like(index))
 
 
+def object_masks(labels: torch.Tensor, object_ids: torch.Tensor) -> torch.Tensor:
+    """(H, W) label map -> (K, 1, H, W) float {0, 1} masks, one per id of ``object_ids``."""
+    return (labels[None] == object_ids[:, None, None]).float()[:, None]
+
+
 def _float32(x):
     """Maps for pictures in float32 whatever the autocast type (numpy has no bfloat16)."""
     if isinstance(x, torch.Tensor):
@@ -161,7 +166,7 @@ class VideoSegmenter:
             self.work_size = (max(1, round(h * s)), max(1, round(w * s)))
         lab = torch.from_numpy(labels.astype(np.int64)).to(self.device)
         self.object_ids = torch.from_numpy(ids.astype(np.int64)).to(self.device)
-        masks = (lab[None] == self.object_ids[:, None, None]).float()[:, None]  # (K, 1, H, W)
+        masks = object_masks(lab, self.object_ids)  # (K, 1, H, W)
         if self.work_size is not None:
             frame = self._to_work(frame)
             cover = F.interpolate(masks, size=self.work_size, mode="area")
@@ -193,7 +198,7 @@ class VideoSegmenter:
             out = self.model.decode(target, self.reference, self.prev_masks, return_maps=return_maps)
         fg = out.logits.float().softmax(dim=1)[:, 1]  # (K, h, w) at the working size
         work_labels = fuse_labels(fg, self.object_ids)
-        self.prev_masks = (work_labels[None] == self.object_ids[:, None, None]).float()[:, None]
+        self.prev_masks = object_masks(work_labels, self.object_ids)
         if self.work_size is not None:  # probabilities back to the frame's own size, then fuse
             fg = F.interpolate(fg[None], size=self.native_size, mode="bilinear", align_corners=False)[0]
             labels = fuse_labels(fg, self.object_ids)

@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 
 from . import shipped_path
 from .device import autocast, autocast_dtype, precision_name, resolve_device
-from .infer import fuse_labels
+from .infer import fuse_labels, object_masks
 from .model import DGMPM, TargetFeatures
 
 CHECKPOINT_FORMAT = "dgmpm_lite.train/1"
@@ -380,22 +380,19 @@ def clip_loss(model: DGMPM, batch: dict, device: torch.device, cfg: "TrainConfig
     for b in range(batch["ref_frame"].shape[0]):
         ids = torch.arange(1, int(batch["num_objects"][b]) + 1, device=device)
 
-        def one_hot(labels: torch.Tensor) -> torch.Tensor:
-            return (labels.to(device)[None] == ids[:, None, None]).float()[:, None]
-
         ref_frame = batch["ref_frame"][b : b + 1].to(device).contiguous(memory_format=torch.channels_last)
-        reference = model.encode_reference(ref_frame, one_hot(batch["ref_labels"][b]))
+        reference = model.encode_reference(ref_frame, object_masks(batch["ref_labels"][b].to(device), ids))
         frames = batch["frames"][b].to(device).contiguous(memory_format=torch.channels_last)
         feats = model.encode_target(frames)  # all clip frames in one batch
         labels = batch["labels"][b].to(device)
-        prev = one_hot(batch["prev_labels"][b])
+        prev = object_masks(batch["prev_labels"][b].to(device), ids)
         for t in range(frames.shape[0]):
             emb = None if feats.embedding is None else feats.embedding[t : t + 1]
             target = TargetFeatures([f[t : t + 1] for f in feats.side_outputs], emb, feats.size)
             logits = model.decode(target, reference, prev).logits
             losses.append(segmentation_loss(aggregate_objects(logits)[None], labels[t][None], cfg.loss, cfg.hard_fraction))
             with torch.no_grad():
-                prev = one_hot(fuse_labels(logits.detach().float().softmax(dim=1)[:, 1], ids))
+                prev = object_masks(fuse_labels(logits.detach().float().softmax(dim=1)[:, 1], ids), ids)
     return torch.stack(losses).mean()
 
 
@@ -470,15 +467,21 @@ def distributed_context() -> tuple[int, int]:
 # -- checkpoints ----------------------------------------------------------------------------
 
 
+def _temporary(path: Path) -> Path:
+    """Where an atomic write of ``path`` goes first (the same folder, so the rename is atomic);
+    :func:`_remove_stale_temporaries` recognises these names."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
 def atomic_save(obj: Any, path: Path) -> None:
     """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     torch.save(obj, tmp)
     os.replace(tmp, path)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     tmp.write_text(text)
     os.replace(tmp, path)
 
@@ -778,14 +781,13 @@ def _logged(path: Path, step: int) -> bool:
 
 def _truncate_csv(path: Path, max_step: int) -> None:
     """On resume, drop log rows written after the checkpoint (they will be written again)."""
-    rows = _log_rows(path)
     if not path.exists():
         return
-    kept = [r for r in rows if int(r["global_step"]) <= max_step]
+    kept = [r for r in _log_rows(path) if int(r["global_step"]) <= max_step]
     if not kept:
         path.unlink()
         return
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     with tmp.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(kept[0]))
         w.writeheader()

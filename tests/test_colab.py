@@ -59,8 +59,6 @@ def test_the_cell_installs_a_copy_notebook_00_runs_from(tmp_path):
     assert marker.read_text() == "enabled"
     assert (site / "dgmpm_lite" / "data_samples" / "checkpoints").is_dir()
 
-    import papermill as pm
-
     env = {**os.environ, "PYTHONPATH": str(site), "DGMPM_SMOKE": "1"}
     env.pop("DGMPM_FIG_DIR", None)
     nb = notebook_paths()[0]
@@ -71,4 +69,3 @@ def test_the_cell_installs_a_copy_notebook_00_runs_from(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     figures = sorted(p.name for p in (work / "dgmpm_lite_build" / "smoke_figures").glob("*.png"))
     assert figures, "notebook 00 of the installed copy writes its figures under the working folder"
-    del pm
