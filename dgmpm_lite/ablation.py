@@ -85,7 +85,10 @@ def run_ablation(
     ``out_dir/ablation.md``, ``out_dir/per-sequence.csv`` (J and F per sequence and method), and, when the full model is among the variants, our Table IV
     beside the paper's as ``out_dir/table_iv.{csv,md,png}``.
     """
-    from .train import export_model, load_config, load_model, train, validation_videos
+    from .checkpoints import export_model, load_model
+    from .config import load_config
+    from .train import train
+    from .train_data import validation_videos
 
     names = variants or list(VARIANTS)
     _check_variants(names)
@@ -133,14 +136,15 @@ def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Pa
     """Load an exported model to stand for variant ``name`` of an ablation run with ``config``.
 
     Raises ``ValueError`` naming every setting in which its recorded training config (the
-    ``trained_with`` of :func:`dgmpm_lite.train.export_model`) differs from ``config`` with
+    ``trained_with`` of :func:`dgmpm_lite.checkpoints.export_model`) differs from ``config`` with
     the variant's switches, runtime keys aside: a model trained otherwise would not be a fair
     row of the table. ``dest``: where to copy the file, so that :func:`load_variants` finds it.
     """
     import json
     import shutil
 
-    from .train import config_differences, default_checkpoint, load_checkpoint, load_config, model_from_checkpoint
+    from .checkpoints import default_checkpoint, load_checkpoint, model_from_checkpoint
+    from .config import config_differences, load_config
 
     _check_variants([name])
     want = load_config(config, **{**overrides, **VARIANTS[name]})
@@ -203,7 +207,7 @@ def load_variants(out_dir: str | Path, variants: list[str] | None = None, device
     (default: every variant of :data:`VARIANTS`). Raises ``ValueError`` for an unknown variant
     and ``FileNotFoundError`` naming the missing file (and how to make it).
     """
-    from .train import load_model
+    from .checkpoints import load_model
 
     names = list(VARIANTS) if variants is None else list(variants)
     if not names:

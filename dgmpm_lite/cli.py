@@ -100,7 +100,7 @@ class CliError(Exception):
 
 
 def _checkpoint_path(path: str | None, default: str = ""):
-    from .train import DEFAULT_CHECKPOINT, default_checkpoint
+    from .checkpoints import DEFAULT_CHECKPOINT, default_checkpoint
 
     try:
         return default_checkpoint(path or "", default or DEFAULT_CHECKPOINT)
@@ -111,7 +111,8 @@ def _checkpoint_path(path: str | None, default: str = ""):
 def _train(args) -> int:
     from pathlib import Path
 
-    from .train import load_config, train
+    from .config import load_config
+    from .train import train
 
     overrides = {}
     for item in args.set or []:
@@ -140,7 +141,7 @@ def _train(args) -> int:
         return 130
     print(f"checkpoint: {path}")
     if args.export:
-        from .train import export_model
+        from .checkpoints import export_model
 
         print(f"exported: {export_model(path, args.export, overwrite=args.overwrite, precision=args.precision)}")
     return 0
@@ -148,7 +149,8 @@ def _train(args) -> int:
 
 def _resume_hint(cfg, ckpt_path, overwrite: bool) -> str:
     """What to run after Ctrl-C: resume only if the checkpoint there is this run's."""
-    from .train import config_differences, load_checkpoint
+    from .checkpoints import load_checkpoint
+    from .config import config_differences
 
     try:
         ours = not config_differences(load_checkpoint(ckpt_path).get("config", {}), cfg.to_dict())
@@ -190,7 +192,7 @@ def _segment(args) -> int:
         raise CliError(f"{args.overlay} exists; pass --overwrite to replace it")
     model = None
     if args.method == "dgmpm":
-        from .train import REAL_FOOTAGE_CHECKPOINT, load_model
+        from .checkpoints import load_model, REAL_FOOTAGE_CHECKPOINT
 
         model = load_model(_checkpoint_path(args.checkpoint, REAL_FOOTAGE_CHECKPOINT))
     created = [p for p in (out.absolute(), *out.absolute().parents) if not p.exists()]
@@ -245,7 +247,7 @@ def _compare(args) -> int:
     from . import shipped_path
     from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
     from .data import DavisDataset
-    from .train import load_model
+    from .checkpoints import load_model
 
     _check_device(args.device)
     methods = {}
@@ -296,7 +298,8 @@ def _ablation(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import work_dir
-    from .train import DEFAULT_CHECKPOINT, PRESETS, REAL_FOOTAGE_CHECKPOINT
+    from .checkpoints import DEFAULT_CHECKPOINT, REAL_FOOTAGE_CHECKPOINT
+    from .config import PRESETS
 
     parser = argparse.ArgumentParser(prog="dgmpm-lite", description="DGMPM teaching suite")
     sub = parser.add_subparsers(dest="command", required=True)

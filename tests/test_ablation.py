@@ -206,7 +206,7 @@ def test_runtime_points_and_table_plot():
 
 def _save_untrained_variants(root, names):
     """Untrained tiny models exported like run_ablation does (<root>/<variant>/model.pt)."""
-    from dgmpm_lite.train import CHECKPOINT_FORMAT, atomic_save, export_model
+    from dgmpm_lite.checkpoints import atomic_save, CHECKPOINT_FORMAT, export_model
 
     for name in names:
         torch.manual_seed(len(name))

@@ -139,11 +139,11 @@ def test_ablation_reuse_names_a_variant_and_a_model(tmp_path, capsys, monkeypatc
 
 
 def test_segment_uses_the_davis_model_unless_told_otherwise(clip, tmp_path, monkeypatch):
-    import dgmpm_lite.train as train_module
+    import dgmpm_lite.checkpoints as checkpoints
 
     loaded = []
-    real_load = train_module.load_model
-    monkeypatch.setattr(train_module, "load_model", lambda path, *a, **k: loaded.append(Path(path).name) or real_load(path, *a, **k))
+    real_load = checkpoints.load_model
+    monkeypatch.setattr(checkpoints, "load_model", lambda path, *a, **k: loaded.append(Path(path).name) or real_load(path, *a, **k))
     frames_dir, gt_dir = clip
     base = ["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png")]
     assert main(base + ["--out", str(tmp_path / "a")]) == 0

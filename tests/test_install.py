@@ -32,7 +32,7 @@ def test_installed_copy_finds_models_and_samples(installed, tmp_path):
     r = run_installed(installed, tmp_path, """
 import dgmpm_lite
 from dgmpm_lite.data import DavisDataset, data_samples_root
-from dgmpm_lite.train import load_default_model
+from dgmpm_lite.checkpoints import load_default_model
 assert str(dgmpm_lite.__file__).startswith(%r), dgmpm_lite.__file__
 assert dgmpm_lite.SAMPLES_ROOT.parent == __import__("pathlib").Path(dgmpm_lite.__file__).parent
 print(load_default_model().working_short_side, load_default_model(real_footage=True).working_short_side)

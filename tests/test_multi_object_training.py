@@ -12,17 +12,9 @@ from dgmpm_lite.data.samples import ClipDataset
 from dgmpm_lite.data.synthetic import generate_dataset
 from dgmpm_lite.infer import VideoSegmenter, segment_video
 from dgmpm_lite.model import DGMPM
-from dgmpm_lite.train import (
-    aggregate_objects,
-    export_model,
-    freeze_encoder_levels,
-    init_weights,
-    load_config,
-    load_model,
-    segmentation_loss,
-    train,
-    working_short_side,
-)
+from dgmpm_lite.checkpoints import export_model, load_model, working_short_side
+from dgmpm_lite.config import load_config
+from dgmpm_lite.train import aggregate_objects, freeze_encoder_levels, init_weights, segmentation_loss, train
 
 
 @pytest.fixture

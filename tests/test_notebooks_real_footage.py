@@ -40,13 +40,13 @@ def test_exploration_lab_on_held_out_davis_frames(shared_data, tmp_path):
 
 
 def test_real_footage_default_is_the_davis_model(monkeypatch):
-    import dgmpm_lite.train as train_module
+    import dgmpm_lite.checkpoints as checkpoints
 
     loaded = []
-    monkeypatch.setattr(train_module, "load_model", lambda path, device="cpu": loaded.append(path.name))
-    train_module.load_default_model(real_footage=True)
-    train_module.load_default_model()
-    train_module.load_default_model("davis")
+    monkeypatch.setattr(checkpoints, "load_model", lambda path, device="cpu": loaded.append(path.name))
+    checkpoints.load_default_model(real_footage=True)
+    checkpoints.load_default_model()
+    checkpoints.load_default_model("davis")
     assert loaded == ["dgmpm_davis.pt", "dgmpm_synthetic.pt", "dgmpm_davis.pt"]
 
 

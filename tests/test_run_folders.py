@@ -7,10 +7,13 @@ import json
 import pytest
 import torch
 
+import dgmpm_lite.runs as runs_module
 import dgmpm_lite.train as train_module
-from dgmpm_lite.train import config_differences, load_config, train
+from dgmpm_lite.config import config_differences, load_config
+from dgmpm_lite.train import train
 
-WRITERS = ("_atomic_write_text", "atomic_save", "_append_csv", "_truncate_csv")
+WRITERS = ("atomic_write_text", "atomic_save", "append_csv", "truncate_csv")
+WRITING_MODULES = (train_module, runs_module)  # where the training loop and the run folder call them
 
 
 def _config(**overrides):
@@ -28,8 +31,8 @@ class Interrupted(KeyboardInterrupt):
 def _interrupt_at(monkeypatch, k: int, after: bool) -> list[str]:
     """Make the k-th write of any kind raise (before it happens, or just after); returns the call log."""
     calls = []
-    for name in WRITERS:
-        real = getattr(train_module, name)
+    for module, name in [(m, n) for m in WRITING_MODULES for n in WRITERS if hasattr(m, n)]:
+        real = getattr(module, name)
 
         def wrapper(*args, _real=real, _name=name, **kwargs):
             calls.append(_name)
@@ -40,7 +43,7 @@ def _interrupt_at(monkeypatch, k: int, after: bool) -> list[str]:
                 raise Interrupted
             return result
 
-        monkeypatch.setattr(train_module, name, wrapper)
+        monkeypatch.setattr(module, name, wrapper)
     return calls
 
 

@@ -5,14 +5,7 @@ import pytest
 from conftest import REPO_ROOT
 from dgmpm_lite.compare import evaluate_methods
 from dgmpm_lite.data import DavisDataset, data_samples_root
-from dgmpm_lite.train import (
-    DEFAULT_CHECKPOINT,
-    REAL_FOOTAGE_CHECKPOINT,
-    SHIPPED_CHECKPOINTS,
-    default_checkpoint,
-    load_default_model,
-    load_model,
-)
+from dgmpm_lite.checkpoints import DEFAULT_CHECKPOINT, default_checkpoint, load_default_model, load_model, REAL_FOOTAGE_CHECKPOINT, SHIPPED_CHECKPOINTS
 
 
 def test_default_checkpoint_is_shipped_and_small():

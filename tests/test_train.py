@@ -10,7 +10,9 @@ import pytest
 import torch
 
 import dgmpm_lite.device
-from dgmpm_lite.train import TrainConfig, export_model, load_checkpoint, load_config, load_model, train
+from dgmpm_lite.checkpoints import export_model, load_checkpoint, load_model
+from dgmpm_lite.config import load_config, TrainConfig
+from dgmpm_lite.train import train
 
 TINY = dict(size=(48, 64), batch_size=2, synthetic={"num_frames": 6}, val_data="", checkpoint_every=1, num_workers=0)
 
@@ -110,7 +112,7 @@ def test_paper_preset_keeps_the_paper_learning_rates():
 @pytest.mark.slow
 def test_two_cpu_processes_with_torchrun(tmp_path):
     code = (
-        "from dgmpm_lite.train import load_config, train;"
+        "from dgmpm_lite.config import load_config; from dgmpm_lite.train import train;"
         f"train(load_config('smoke', size=(48, 64), val_data='', num_workers=0), r'{tmp_path}', progress=False)"
     )
     script = tmp_path / "run.py"
@@ -126,7 +128,8 @@ def test_two_cpu_processes_with_torchrun(tmp_path):
 
 
 def test_segmentation_loss_ce_and_bootstrap_against_brute_force():
-    from dgmpm_lite.train import load_config, segmentation_loss
+    from dgmpm_lite.config import load_config
+    from dgmpm_lite.train import segmentation_loss
 
     g = torch.Generator().manual_seed(0)
     logits = torch.randn(2, 2, 5, 7, generator=g)
@@ -153,7 +156,7 @@ def test_segmentation_loss_ce_and_bootstrap_against_brute_force():
 
 
 def test_config_differences_treat_missing_keys_as_defaults_and_ignore_runtime_keys():
-    from dgmpm_lite.train import config_differences
+    from dgmpm_lite.config import config_differences
 
     new = load_config("cpu").to_dict()
     old = {k: v for k, v in new.items() if k not in ("loss", "hard_fraction")}  # written before those options

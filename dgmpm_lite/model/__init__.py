@@ -10,11 +10,13 @@
 from .attention import ChannelAttentionBlock, NoAttentionBlock, SpatialAttentionBlock
 from .backbone import FeatureExtractor, FeatureExtractorOutput, load_resnet
 from .decoder import FeatureIntegrationNetwork, ResidualBlock
-from .dgmpm import DGMPM, DGMPMOutput, ReferenceEncoding, TargetFeatures
+from .dgmpm import DGMPM, MODEL_KEYS, DGMPMConfig, DGMPMOutput, ReferenceEncoding, TargetFeatures
 from .distance import EmbeddingDistance, EmbeddingDistanceModule, anchors, distance_map, embedding_distance
 
 __all__ = [
     "DGMPM",
+    "DGMPMConfig",
+    "MODEL_KEYS",
     "DGMPMOutput",
     "ReferenceEncoding",
     "TargetFeatures",

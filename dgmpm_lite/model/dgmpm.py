@@ -22,6 +22,8 @@ Frames of any size are padded (replicate) to a multiple of 32 and the outputs cr
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -88,6 +90,24 @@ def crop_padding(x: torch.Tensor | None, size: tuple[int, int], padded: tuple[in
     return x[..., :rows, :cols]
 
 
+@dataclass
+class DGMPMConfig:
+    """What defines a DGMPM's architecture: the one definition the model, the training config
+    (:class:`dgmpm_lite.config.TrainConfig` extends it) and checkpoints (``model_config``) share.
+    Initial weights are not part of it (``DGMPM(weights=...)``)."""
+
+    backbone: str = "resnet18"  # III-A: "resnet18", "resnet34", "resnet50" or "efficientnet_lite0"
+    use_distance: bool = True  # III-B embedding distance module (False = -EDM)
+    use_prev_mask: bool = True  # III-C the previous frame's mask as a guide (False = -PM)
+    attention: str = "spatial"  # III-C-2 "spatial"; "channel" = -SAB+CAB, "none" = -SAB
+    embed_dim: int = 64  # channels of the embedding (64 in the paper)
+    width: int = 128  # channels of the decoder's residual blocks (128 in the paper)
+
+
+MODEL_KEYS = tuple(f.name for f in dataclasses.fields(DGMPMConfig))
+"""The keys of :attr:`DGMPM.config` (and of a checkpoint's ``model_config``)."""
+
+
 class DGMPM(nn.Module):
     """Distance-Guided Mask Propagation Model.
 
@@ -112,14 +132,7 @@ class DGMPM(nn.Module):
         width: int = 128,
     ) -> None:
         super().__init__()
-        self.config = dict(
-            backbone=backbone,
-            use_distance=bool(use_distance),
-            use_prev_mask=bool(use_prev_mask),
-            attention=attention,
-            embed_dim=embed_dim,
-            width=width,
-        )
+        self.config = dataclasses.asdict(DGMPMConfig(backbone, bool(use_distance), bool(use_prev_mask), attention, embed_dim, width))
         self.use_distance = bool(use_distance)
         self.use_prev_mask = bool(use_prev_mask)
         self.working_short_side: int | None = None
@@ -134,8 +147,10 @@ class DGMPM(nn.Module):
         )
 
     @classmethod
-    def from_config(cls, config: dict, weights: str | None = None) -> "DGMPM":
-        """Rebuild a model from :attr:`config` (e.g. stored in a checkpoint)."""
+    def from_config(cls, config: dict | DGMPMConfig, weights: str | None = None) -> "DGMPM":
+        """Rebuild a model from :attr:`config` (e.g. stored in a checkpoint) or a :class:`DGMPMConfig`."""
+        if isinstance(config, DGMPMConfig):
+            config = dataclasses.asdict(config)
         return cls(weights=weights, **config)
 
     # -- the two encoders -------------------------------------------------------------------

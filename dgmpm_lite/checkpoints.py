@@ -1,0 +1,207 @@
+"""Model files: the checkpoint formats, safe loading, shipping (int8 / float16), the shipped models.
+
+Two formats: a *training* checkpoint (``last.pt`` of a run folder: model, optimiser, stage,
+step, the run's config) and an *exported* model (``train --export``: weights, possibly
+quantised, the model's config and the config it was trained with). Both are read with
+``weights_only=True`` (:func:`load_checkpoint`), turned into a model by :func:`load_model`,
+and written atomically (:func:`atomic_save`). :data:`SHIPPED_CHECKPOINTS` names the models
+that come with the package, found by :func:`default_checkpoint` (a path, a shipped name, or
+``$DGMPM_CHECKPOINT``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import shipped_path
+from .model import DGMPM
+
+
+CHECKPOINT_FORMAT = "dgmpm_lite.train/1"
+
+
+MODEL_FORMAT = "dgmpm_lite.model/1"
+
+
+def temporary_path(path: Path) -> Path:
+    """Where an atomic write of ``path`` goes first (the same folder, so the rename is atomic);
+    :func:`dgmpm_lite.runs.remove_stale_temporaries` recognises these names."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
+    tmp = temporary_path(path)
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    tmp = temporary_path(path)
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Read a training or model checkpoint safely (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated file, not a torch file, unsafe pickle
+        if any(w in str(err).lower() for w in ("unsupported global", "unsupported class")):  # torch advises turning safety off
+            raise ValueError(f"checkpoint {path} holds Python objects besides weights, and dgmpm_lite loads weights "
+                             "only, for safety; use a model file written by dgmpm-lite (train --export)") from None
+        raise ValueError(f"checkpoint {path} cannot be read: it is damaged or not a torch file ({type(err).__name__})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") not in (CHECKPOINT_FORMAT, MODEL_FORMAT):
+        raise ValueError(f"{path} is not a dgmpm_lite checkpoint")
+    return ckpt
+
+
+SCALE_SUFFIX = ".__int8_scale__"
+
+
+def quantize_state(state: dict, precision: str) -> dict:
+    """Shrink a state dict for shipping.
+
+    ``"float16"``: every float tensor in half precision (exact enough for inference).
+    ``"int8"``: convolution weights (4-D) as int8 with one float32 scale per output channel
+    (symmetric, ``w ~= q * scale``), everything else in float16; about half the size of
+    float16 for a ResNet. :func:`dequantize_state` undoes it.
+    """
+    if precision not in ("float16", "int8"):
+        raise ValueError(f"precision must be 'float16' or 'int8', got {precision!r}")
+    out = {}
+    for k, v in state.items():
+        if not v.is_floating_point():
+            out[k] = v
+        elif precision == "int8" and v.dim() == 4:
+            scale = v.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12) / 127
+            out[k] = torch.round(v / scale).to(torch.int8)
+            out[k + SCALE_SUFFIX] = scale.float()
+        else:
+            out[k] = v.half()
+    return out
+
+
+def dequantize_state(state: dict) -> dict:
+    """The float32 state dict of a (possibly quantised) shipped checkpoint."""
+    out = {}
+    for k, v in state.items():
+        if k.endswith(SCALE_SUFFIX):
+            continue
+        scale = state.get(k + SCALE_SUFFIX)
+        out[k] = v.float() * scale.float() if scale is not None else (v.float() if v.is_floating_point() else v)
+    return out
+
+
+SHIPPED_CHECKPOINTS = {
+    "synthetic": "data_samples/checkpoints/dgmpm_synthetic.pt",
+    "davis": "data_samples/checkpoints/dgmpm_davis.pt",
+}
+"""The shipped models, by the name that may replace a path anywhere a checkpoint is asked for.
+
+* ``synthetic``: ResNet-18 from scratch on the synthetic train split (``--config cpu``); the
+  notebooks' default, fast and right for the generated videos.
+* ``davis``: EfficientNet-Lite0 from ImageNet, trained on 24 DAVIS-2016 train sequences
+  (``--config davis_cpu``); ``dgmpm-lite segment``'s default, for real footage. Its weights
+  derive from DAVIS (CC BY-NC 4.0): non-commercial use.
+"""
+
+
+DEFAULT_CHECKPOINT = SHIPPED_CHECKPOINTS["synthetic"]
+"""The notebooks' model (and ``compare``'s, whose default data is the synthetic set)."""
+
+
+REAL_FOOTAGE_CHECKPOINT = SHIPPED_CHECKPOINTS["davis"]
+"""``dgmpm-lite segment``'s model: real videos are what people bring to it."""
+
+
+def default_checkpoint(path: str | os.PathLike = "", default: str = DEFAULT_CHECKPOINT) -> Path:
+    """The checkpoint to use: ``path``, else ``$DGMPM_CHECKPOINT``, else ``default``.
+
+    ``path`` (or the variable) may also name a shipped model (:data:`SHIPPED_CHECKPOINTS`).
+    Raises ``FileNotFoundError`` naming the file (and how to make one) when it is missing.
+    """
+    chosen = str(path) or os.environ.get("DGMPM_CHECKPOINT", "")
+    if chosen in SHIPPED_CHECKPOINTS:  # a shipped model by name: always the repository's file
+        p = shipped_path(SHIPPED_CHECKPOINTS[chosen])
+    else:
+        p = shipped_path(chosen) if chosen else shipped_path(default)
+    if not p.is_file():
+        hint = "" if chosen else " (a shipped default; train one with `dgmpm-lite train --config cpu --export FILE` and pass its path)"
+        raise FileNotFoundError(f"checkpoint not found: {p}{hint}")
+    return p
+
+
+def load_default_model(path: str | os.PathLike = "", device: str | torch.device = "cpu", real_footage: bool = False) -> DGMPM:
+    """:func:`load_model` on :func:`default_checkpoint` (what the notebooks use).
+
+    Without ``path``: the synthetic model, or the DAVIS one with ``real_footage=True`` (a
+    notebook pointed at DAVIS frames or your own video).
+    """
+    return load_model(default_checkpoint(path, REAL_FOOTAGE_CHECKPOINT if real_footage else DEFAULT_CHECKPOINT), device)
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
+    """Build a :class:`DGMPM` from a checkpoint (training or exported), in float32, eval mode.
+
+    The model carries ``working_short_side``, the short side it was trained at, which
+    :class:`~dgmpm_lite.infer.VideoSegmenter` runs it at (see :mod:`dgmpm_lite.infer`).
+    """
+    return model_from_checkpoint(load_checkpoint(path), path, device)
+
+
+def model_from_checkpoint(ckpt: dict, path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
+    """:func:`load_model` for a checkpoint already read by :func:`load_checkpoint` from ``path``."""
+    missing = [k for k in ("model_config", "model") if k not in ckpt]
+    if missing:
+        raise ValueError(f"checkpoint {path} is incomplete (no {' or '.join(missing)}); export it again or use another file")
+    model_config = ckpt["model_config"]
+    model = DGMPM.from_config(model_config)
+    try:
+        model.load_state_dict(dequantize_state(ckpt["model"]))
+    except RuntimeError as err:
+        raise ValueError(f"checkpoint {path} does not fit its own model config {model_config}: {str(err)[:300]}") from None
+    model.working_short_side = working_short_side(ckpt)
+    return model.to(device).eval()
+
+
+def working_short_side(ckpt: dict) -> int | None:
+    """The short side of the frames a checkpoint's model was trained on (inference runs there).
+
+    A training checkpoint records its config; an exported one the config it was trained with.
+    """
+    cfg = ckpt.get("config")
+    if cfg is None:
+        try:
+            cfg = json.loads(ckpt.get("meta", "{}")).get("trained_with", {})
+        except (TypeError, json.JSONDecodeError):
+            cfg = {}
+    size = (cfg or {}).get("size")
+    return int(min(size)) if size else None
+
+
+def export_model(
+    train_checkpoint: str | os.PathLike,
+    out: str | os.PathLike,
+    meta: dict | None = None,
+    overwrite: bool = False,
+    precision: str = "float16",
+) -> Path:
+    """Write a small inference checkpoint: the model weights (see :func:`quantize_state`) + config."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite (overwrite=True in Python) to replace it")
+    ckpt = load_checkpoint(train_checkpoint)
+    state = quantize_state(ckpt["model"], precision)
+    info = {"trained_with": ckpt.get("config", {}), "global_step": ckpt.get("global_step", 0), "precision": precision, **(meta or {})}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_save({"format": MODEL_FORMAT, "model_config": ckpt["model_config"], "model": state, "meta": json.dumps(info)}, out)
+    return out

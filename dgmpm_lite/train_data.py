@@ -1,0 +1,101 @@
+"""What a training stage samples: the datasets a :class:`~dgmpm_lite.config.TrainConfig` asks for.
+
+Data paths of a config are relative to the repository, and ``data_samples/`` is the shipped
+copy wherever the package is installed (:func:`resolve_path`). :func:`video_source` is the
+endless synthetic generator (optionally painted with real cut-outs) or a DAVIS folder;
+:func:`stage_dataset` turns it into the triplets or clips of one stage, seeded by the run's
+seed and the stage; :func:`validation_videos` are the videos a run is validated on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import torch
+
+from . import shipped_path
+from .config import Stage, TrainConfig
+from .data import (DavisDataset, StaticTripletDataset, SyntheticConfig, SyntheticVideoSource, VideoTripletDataset,
+                   generate_video)
+from .data.cutouts import CutoutSource
+from .data.samples import ClipDataset
+
+
+def resolve_path(text: str) -> Path:
+    """Relative data paths are relative to the repository (as in the presets); ``data_samples/``
+    is the shipped copy wherever the package is installed (:func:`dgmpm_lite.shipped_path`)."""
+    return shipped_path(text)
+
+
+def resolve_split(split: str) -> str:
+    """A split name as is; a split *file* (``*.txt``) resolved like a data path."""
+    return str(resolve_path(split)) if split.endswith(".txt") else split
+
+
+def validation_videos(cfg: TrainConfig):
+    """The validation videos of a config: ``val_data`` and ``val_split`` resolved like data paths."""
+    return DavisDataset(resolve_path(cfg.val_data), split=resolve_split(cfg.val_split))
+
+
+def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = None):
+    """The training videos: the endless synthetic generator (painted with ``cfg.objects``'s
+    real cut-outs when given) or a DAVIS folder."""
+    data = data or cfg.data
+    if data == "synthetic":
+        synth = SyntheticConfig(**{"height": cfg.size[0], "width": cfg.size[1], **cfg.synthetic})
+        objects = None
+        if cfg.objects:
+            spec = cfg.objects
+            objects = CutoutSource(resolve_path(spec["root"]), resolve_split(spec["split"]), int(spec.get("frame_step", 5)))
+        return SyntheticVideoSource(synth, base_seed=1_000_000 + cfg.seed, objects=objects)
+    return DavisDataset(resolve_path(data), split=resolve_split(split or cfg.split))
+
+
+class _Interleave(torch.utils.data.Dataset):
+    """Sample ``i`` from ``second`` when ``i`` falls in its share (every ``1/fraction``-th), else from ``first``."""
+
+    def __init__(self, first, second, fraction: float) -> None:
+        self.first, self.second, self.fraction = first, second, float(fraction)
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def __getitem__(self, i: int):
+        take_second = int((i + 1) * self.fraction) > int(i * self.fraction)
+        return (self.second if take_second else self.first)[i]
+
+
+STILLS = 64
+"""How many single frames the static stage of a synthetic run augments (the paper's stage 1
+uses still images; ours are frames of generated videos)."""
+
+STILLS_SEED_OFFSET = 500_000
+"""Seeds of those videos start here past the run's generator seed, apart from its training videos."""
+
+
+def synthetic_stills(source: SyntheticVideoSource, count: int = STILLS) -> list[tuple]:
+    """``count`` (frame, label map) pairs, each from its own short generated video, for the static stage."""
+    short = dataclasses.replace(source.config, num_frames=4)
+    stills = []
+    for i in range(count):
+        video = generate_video(short, seed=source.base_seed + STILLS_SEED_OFFSET + i)
+        stills.append((video.frames[i % 4], video.labels[i % 4]))
+    return stills
+
+
+def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
+    """The dataset of one stage, ``length`` samples: static or video triplets, or clips (mixed
+    with real clips by ``real_fraction``); seeded by the run's seed and the stage's index."""
+    seed = cfg.seed * 1000 + cfg.stages.index(stage)
+    if stage.kind == "clip":
+        kw = dict(size=cfg.size, length=length, clip_length=cfg.clip_length, max_objects=cfg.max_objects,
+                  max_skip=cfg.max_prev_interval, seed=seed)
+        generated = None if cfg.real_fraction >= 1 else ClipDataset(video_source(cfg, data="synthetic"), **kw)
+        real = ClipDataset(video_source(cfg), **kw) if cfg.real_fraction > 0 else None
+        return generated if real is None else (real if generated is None else _Interleave(generated, real, cfg.real_fraction))
+    source = video_source(cfg)
+    if stage.kind == "static":
+        images = synthetic_stills(source) if cfg.data == "synthetic" else source
+        return StaticTripletDataset(images, size=cfg.size, length=length, seed=seed)
+    return VideoTripletDataset(source, size=cfg.size, length=length, max_prev_interval=cfg.max_prev_interval, seed=seed)
