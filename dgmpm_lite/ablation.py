@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import shipped_path
 from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
 
 VARIANTS: dict[str, dict] = {
@@ -82,7 +83,8 @@ def run_ablation(
     switches (:func:`reuse_variant` checks, and copies it to ``out_dir/<name>/model.pt``).
 
     Returns ``(results, table_markdown)``; also writes ``out_dir/ablation.csv``,
-    ``out_dir/ablation.md``, ``out_dir/per-sequence.csv`` (J and F per sequence and method), and, when the full model is among the variants, our Table IV
+    ``out_dir/ablation.md``, ``out_dir/per-sequence.csv`` (J and F per sequence and method),
+    and, when the full model is among the variants, our Table IV
     beside the paper's as ``out_dir/table_iv.{csv,md,png}``.
     """
     from .checkpoints import export_model, load_model
@@ -95,11 +97,16 @@ def run_ablation(
     reuse = dict(reuse or {})
     _check_variants(list(reuse))
     if set(reuse) - set(names):
-        raise ValueError(f"reused variants {sorted(set(reuse) - set(names))} are not among the variants asked for {names}")
+        raise ValueError(
+            f"reused variants {sorted(set(reuse) - set(names))} are not among the variants asked for {names}"
+        )
     cfg = load_config(config, **overrides)  # what every variant shares, validation included
     out = Path(out_dir)
     # checked (and loaded) before any training, so a wrong file costs nothing
-    reused = {name: reuse_variant(path, config, name, variant_dir(out, name) / "model.pt", **overrides) for name, path in reuse.items()}
+    reused = {
+        name: reuse_variant(path, config, name, variant_dir(out, name) / "model.pt", **overrides)
+        for name, path in reuse.items()
+    }
     methods = {}
     for name in names:
         run = variant_dir(out, name)
@@ -107,7 +114,11 @@ def run_ablation(
             methods[name] = reused[name]
             continue
         # all variants are scored together below: no per-run validation
-        ckpt = train(load_config(config, **{**overrides, **VARIANTS[name], "val_data": "", "val_every": 0}), run, overwrite=overwrite)
+        ckpt = train(
+            load_config(config, **{**overrides, **VARIANTS[name], "val_data": "", "val_every": 0}),
+            run,
+            overwrite=overwrite,
+        )
         model_file = export_model(ckpt, run / "model.pt", overwrite=True)
         methods[name] = load_model(model_file)
     if baselines:
@@ -153,7 +164,10 @@ def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Pa
     meta = ckpt.get("meta")
     trained_with = json.loads(meta).get("trained_with") if isinstance(meta, str) else None
     if not trained_with:
-        raise ValueError(f"{model_file} does not record its training config, so it cannot stand for {name!r}; train that variant instead")
+        raise ValueError(
+            f"{model_file} does not record its training config, so it cannot stand for {name!r}; "
+            "train that variant instead"
+        )
     diffs = config_differences(trained_with, want.to_dict())
     if diffs:
         raise ValueError(f"{model_file} cannot stand for {name!r} of the {config!r} ablation: {'; '.join(diffs)}")
@@ -177,7 +191,6 @@ SWITCH_DESCRIPTIONS: dict[str, str] = {
 """One-line description of every row of our Table IV."""
 
 
-
 def parse_variants(text: str) -> list[str] | None:
     """``"DGMPM,EDM,-PM"`` -> ``["DGMPM", "-EDM", "-PM"]``; empty or ``"all"`` -> None (all five).
 
@@ -191,6 +204,32 @@ def parse_variants(text: str) -> list[str] | None:
     names = [n if n in VARIANTS or f"-{n}" not in VARIANTS else f"-{n}" for n in names]
     _check_variants(names, " (the dash may be left out)")
     return names
+
+
+SHIPPED_VARIANTS_CONFIG = "ablation_cpu"
+"""The preset the shipped variants were trained with (all five alike; the same seed)."""
+
+SHIPPED_VARIANTS_DIR = "data_samples/checkpoints/ablation"
+"""Where the shipped variants live: ``<variant_dir name>.pt`` (``dgmpm.pt``, ``edm.pt``, ...), int8."""
+
+
+def shipped_variants(variants: list[str] | None = None) -> dict[str, Path]:
+    """The shipped model of each variant (all five when ``variants`` is None), for
+    :func:`run_ablation`'s ``reuse``: notebook 08 scores them instead of training for hours.
+
+    Trained with :data:`SHIPPED_VARIANTS_CONFIG`; a ``run_ablation`` with another config
+    refuses them (:func:`reuse_variant`). Raises ``FileNotFoundError`` naming the missing files.
+    """
+    names = variants or list(VARIANTS)
+    _check_variants(names)
+    found = {name: shipped_path(f"{SHIPPED_VARIANTS_DIR}/{variant_dir('', name).name}.pt") for name in names}
+    missing = [str(path) for path in found.values() if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"shipped ablation variants not found: {', '.join(missing)}; train them instead "
+            "(ABLATION_RETRAIN=True in notebook 08, or `make figures RETRAIN_ABLATION=1`)"
+        )
+    return found
 
 
 def variant_dir(out_dir: str | Path, name: str) -> Path:
@@ -228,7 +267,19 @@ def load_variants(out_dir: str | Path, variants: list[str] | None = None, device
 
 # -- Table IV -------------------------------------------------------------------------------
 
-TABLE_IV_FIELDS = ("method", "what", "J", "F", "J&F", "delta", "paper_J", "paper_F", "paper_J&F", "paper_delta", "s_per_frame")
+TABLE_IV_FIELDS = (
+    "method",
+    "what",
+    "J",
+    "F",
+    "J&F",
+    "delta",
+    "paper_J",
+    "paper_F",
+    "paper_J&F",
+    "paper_delta",
+    "s_per_frame",
+)
 """Keys of a :func:`table_iv_rows` row (J, F in percent; delta = J&F minus the full model's)."""
 
 
@@ -250,19 +301,23 @@ def table_iv_rows(results) -> list[dict]:
         g = res.global_metrics
         jf = 100 * g["J&F-Mean"]
         paper = PAPER_TABLE_IV_FULL.get(name)
-        rows.append({
-            "method": name,
-            "what": SWITCH_DESCRIPTIONS.get(name, ""),
-            "J": 100 * g["J-Mean"],
-            "F": 100 * g["F-Mean"],
-            "J&F": jf,
-            "delta": None if ref_jf is None or name == "DGMPM" else jf - ref_jf,
-            "paper_J": paper["J"] if paper else None,
-            "paper_F": paper["F"] if paper else None,
-            "paper_J&F": paper["J&F"] if paper else None,
-            "paper_delta": (round(paper["J&F"] - PAPER_TABLE_IV_FULL["DGMPM"]["J&F"], 1) if paper and name != "DGMPM" else None),
-            "s_per_frame": float(getattr(res, "seconds_per_frame", float("nan"))),
-        })
+        rows.append(
+            {
+                "method": name,
+                "what": SWITCH_DESCRIPTIONS.get(name, ""),
+                "J": 100 * g["J-Mean"],
+                "F": 100 * g["F-Mean"],
+                "J&F": jf,
+                "delta": None if ref_jf is None or name == "DGMPM" else jf - ref_jf,
+                "paper_J": paper["J"] if paper else None,
+                "paper_F": paper["F"] if paper else None,
+                "paper_J&F": paper["J&F"] if paper else None,
+                "paper_delta": (
+                    round(paper["J&F"] - PAPER_TABLE_IV_FULL["DGMPM"]["J&F"], 1) if paper and name != "DGMPM" else None
+                ),
+                "s_per_frame": float(getattr(res, "seconds_per_frame", float("nan"))),
+            }
+        )
     return rows
 
 
@@ -279,9 +334,19 @@ def table_iv_markdown(rows: list[dict]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        cells = [r["method"], r["what"], _cell(r["J"]), _cell(r["F"]), _cell(r["J&F"]), _cell(r["delta"], signed=True),
-                 _cell(r["paper_J"]), _cell(r["paper_F"]), _cell(r["paper_J&F"]), _cell(r["paper_delta"], signed=True),
-                 _cell(r["s_per_frame"], "{:.3f}")]
+        cells = [
+            r["method"],
+            r["what"],
+            _cell(r["J"]),
+            _cell(r["F"]),
+            _cell(r["J&F"]),
+            _cell(r["delta"], signed=True),
+            _cell(r["paper_J"]),
+            _cell(r["paper_F"]),
+            _cell(r["paper_J&F"]),
+            _cell(r["paper_delta"], signed=True),
+            _cell(r["s_per_frame"], "{:.3f}"),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -297,10 +362,27 @@ def write_table_iv(rows: list[dict], out_dir: str | Path, stem: str = "08_table_
         w = csv.writer(f, lineterminator="\n")
         w.writerow(TABLE_IV_FIELDS)
         for r in rows:
-            w.writerow([r[k] if isinstance(r[k], str) else ("" if r[k] is None else f"{r[k]:.4f}" if k == "s_per_frame" else f"{r[k]:.2f}")
-                        for k in TABLE_IV_FIELDS])
+            w.writerow(
+                [
+                    r[k]
+                    if isinstance(r[k], str)
+                    else ("" if r[k] is None else f"{r[k]:.4f}" if k == "s_per_frame" else f"{r[k]:.2f}")
+                    for k in TABLE_IV_FIELDS
+                ]
+            )
     md_path.write_text(table_iv_markdown(rows) + "\n")
     return csv_path, md_path
+
+
+def read_table_iv(path: str | Path) -> list[dict]:
+    """The rows of a table written by :func:`write_table_iv` (e.g. the committed
+    ``figures/davis_table_iv.csv``), numbers as floats and empty cells as None."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or set(rows[0]) != set(TABLE_IV_FIELDS):
+        raise ValueError(f"{path} is not a Table IV written by write_table_iv (columns {TABLE_IV_FIELDS})")
+    text = ("method", "what")
+    return [{k: r[k] if k in text else (float(r[k]) if r[k] else None) for k in TABLE_IV_FIELDS} for r in rows]
 
 
 def _harm_order(rows: list[dict], key: str) -> str:
@@ -323,33 +405,43 @@ def describe_table_iv(rows: list[dict], data: str = "our synthetic validation vi
     if "DGMPM" not in by:
         raise ValueError("describe_table_iv needs the full 'DGMPM' row")
     full = by["DGMPM"]
-    out = [f"The full DGMPM scores J&F = {full['J&F']:.1f} on {data} "
-           f"(the paper: {PAPER_TABLE_IV_FULL['DGMPM']['J&F']:.1f} on DAVIS-2017 val)."]
+    out = [
+        f"The full DGMPM scores J&F = {full['J&F']:.1f} on {data} "
+        f"(the paper: {PAPER_TABLE_IV_FULL['DGMPM']['J&F']:.1f} on DAVIS-2017 val)."
+    ]
     ablated = [r for r in rows if r["method"] in VARIANTS and r["method"] != "DGMPM"]
     if ablated:
         parts = [f"{r['method']} {r['delta']:+.1f} (paper {r['paper_delta']:+.1f})" for r in ablated]
         out.append("Change of J&F when a part is removed or replaced: " + ", ".join(parts) + ".")
         hurt = [r["method"] for r in ablated if r["delta"] < 0]
-        out.append(f"In the paper every ablation lowers J&F; here {len(hurt)} of {len(ablated)} do"
-                   + (f" ({', '.join(hurt)})." if hurt else "."))
+        out.append(
+            f"In the paper every ablation lowers J&F; here {len(hurt)} of {len(ablated)} do"
+            + (f" ({', '.join(hurt)})." if hurt else ".")
+        )
         ours, paper = _harm_order(ablated, "delta"), _harm_order(ablated, "paper_delta")
         same = "the same as" if ours == paper else "different from"
         out.append(f"Most harmful first, ours: {ours}; the paper's: {paper} ({same} the paper's order).")
         if len(ablated) > 1:
             best = max(ablated, key=lambda r: r["J&F"])
             if best["J&F"] > full["J&F"]:
-                out.append(f"{best['method']} even beats the full model here, by {best['J&F'] - full['J&F']:.1f} points.")
+                out.append(
+                    f"{best['method']} even beats the full model here, by {best['J&F'] - full['J&F']:.1f} points."
+                )
     for name in BASELINES:
         if name in by:
             diff = full["J&F"] - by[name]["J&F"]
             verdict = "above" if diff > 0 else "below" if diff < 0 else "level with"
             out.append(f"The full model is {abs(diff):.1f} points {verdict} the {name} ({by[name]['J&F']:.1f}).")
-    out.append("Each variant is trained once, with one seed, so differences of a point or two "
-               "may be noise rather than an effect of the switch.")
+    out.append(
+        "Each variant is trained once, with one seed, so differences of a point or two "
+        "may be noise rather than an effect of the switch."
+    )
     return "\n".join(out)
 
 
-def plot_table_iv(rows: list[dict], ax=None, title: str | None = "J&F: our ablation vs Table IV", data: str = "synthetic val"):
+def plot_table_iv(
+    rows: list[dict], ax=None, title: str | None = "J&F: our ablation vs Table IV", data: str = "synthetic val"
+):
     """Grouped bars of J&F per variant, ours beside the paper's; baselines as dashed lines.
 
     Returns the figure.
@@ -449,7 +541,9 @@ def segment_frames(seq, frame_ids, methods, device="auto", notes=None, marks=Non
     return MaskGrid(seq.name, ids, columns, frames, labels, notes, marks)
 
 
-def variant_mask_grid(out_dir, seq, frame_ids, variants=None, baselines: bool = True, device="auto", notes=None, marks=None) -> MaskGrid:
+def variant_mask_grid(
+    out_dir, seq, frame_ids, variants=None, baselines: bool = True, device="auto", notes=None, marks=None
+) -> MaskGrid:
     """:func:`segment_frames` with the exported variants of ``out_dir`` (and both baselines)."""
     methods = dict(load_variants(out_dir, variants))
     if baselines:
@@ -477,7 +571,12 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
             raise ValueError(f"all grids need the same columns: {g.columns} vs {columns}")
     rows = [(g, i) for g in grids for i in range(len(g.frame_ids))]
     h, w = grids[0].frames.shape[1:3]
-    fig, axes = plt.subplots(len(rows), len(columns), figsize=(size * len(columns) * w / h * 0.75 + 1.2, size * len(rows) * 0.75 + 0.6), squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows),
+        len(columns),
+        figsize=(size * len(columns) * w / h * 0.75 + 1.2, size * len(rows) * 0.75 + 0.6),
+        squeeze=False,
+    )
     for r, (g, i) in enumerate(rows):
         for c, name in enumerate(columns):
             ax = axes[r, c]
@@ -490,8 +589,14 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
                 ax.set_title(name, fontsize=8)
             if c == 0:
                 note = g.notes[i] if i < len(g.notes) and g.notes[i] else ""
-                ax.set_ylabel(f"{g.sequence}\nframe {g.frame_ids[i]}" + (f"\n{note}" if note else ""), fontsize=7,
-                              rotation=0, ha="right", va="center", labelpad=4)
+                ax.set_ylabel(
+                    f"{g.sequence}\nframe {g.frame_ids[i]}" + (f"\n{note}" if note else ""),
+                    fontsize=7,
+                    rotation=0,
+                    ha="right",
+                    va="center",
+                    labelpad=4,
+                )
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -547,9 +652,13 @@ def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
             found = occlusion_frames(visible)
             if found is not None:
                 before, hidden, back = (int(t) for t in found)
-                occlusion = {"sequence": name, "object_id": obj["id"], "frame_ids": [before, hidden, back],
-                             "notes": [f"target {obj['id']} visible", f"target {obj['id']} hidden", f"target {obj['id']} back"],
-                             "distractor_ids": []}
+                occlusion = {
+                    "sequence": name,
+                    "object_id": obj["id"],
+                    "frame_ids": [before, hidden, back],
+                    "notes": [f"target {obj['id']} visible", f"target {obj['id']} hidden", f"target {obj['id']} back"],
+                    "distractor_ids": [],
+                }
                 break
         if occlusion:
             break
@@ -572,9 +681,13 @@ def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
             if best is None or key > best:
                 best = key
                 frames = _spread(later if len(later) >= num_frames else both, num_frames)
-                distractor = {"sequence": name, "object_id": target["id"], "frame_ids": frames,
-                              "notes": [f"target {target['id']},\nlook-alike dashed"] * len(frames),
-                              "distractor_ids": [d["id"]]}
+                distractor = {
+                    "sequence": name,
+                    "object_id": target["id"],
+                    "frame_ids": frames,
+                    "notes": [f"target {target['id']},\nlook-alike dashed"] * len(frames),
+                    "distractor_ids": [d["id"]],
+                }
     return {"occlusion": occlusion, "distractor": distractor}
 
 
@@ -600,8 +713,14 @@ def instance_masks(dataset, sequence: str, frame_ids, instance_ids) -> np.ndarra
 
 def case_grid(out_dir, dataset, case: dict, variants=None, baselines: bool = True, device="auto") -> MaskGrid:
     """:func:`variant_mask_grid` for one case of :func:`fig8_cases`, look-alikes outlined."""
-    marks = instance_masks(dataset, case["sequence"], case["frame_ids"], case["distractor_ids"]) if case.get("distractor_ids") else None
-    return variant_mask_grid(out_dir, dataset[case["sequence"]], case["frame_ids"], variants, baselines, device, case["notes"], marks)
+    marks = (
+        instance_masks(dataset, case["sequence"], case["frame_ids"], case["distractor_ids"])
+        if case.get("distractor_ids")
+        else None
+    )
+    return variant_mask_grid(
+        out_dir, dataset[case["sequence"]], case["frame_ids"], variants, baselines, device, case["notes"], marks
+    )
 
 
 # -- smoke runs -------------------------------------------------------------------------------------
@@ -616,8 +735,15 @@ def smoke_val_data(root: str | Path, overwrite: bool = True, seed: int = 0) -> P
     from .data import SyntheticConfig
     from .data.synthetic import generate_dataset
 
-    config = SyntheticConfig(height=64, width=96, num_frames=8, num_targets=(1, 2), num_distractors=(1, 1),
-                             p_occluder_pass=1.0, camera_pan=5.0)
+    config = SyntheticConfig(
+        height=64,
+        width=96,
+        num_frames=8,
+        num_targets=(1, 2),
+        num_distractors=(1, 1),
+        p_occluder_pass=1.0,
+        camera_pan=5.0,
+    )
     generate_dataset(root, {"val": 2}, config, seed=seed, resolution="64p", overwrite=overwrite, progress=False)
     return Path(root)
 
@@ -645,7 +771,15 @@ def larger_val_data(root: str | Path, num_videos: int = 16, seed: int = 2027) ->
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         return root
     config = SyntheticConfig(**shipped["config"])
-    generate_dataset(root, {"val": num_videos}, config, seed=seed, resolution=shipped["resolution"],
-                     overwrite=True, jpeg_quality=shipped["jpeg_quality"], progress=True)
+    generate_dataset(
+        root,
+        {"val": num_videos},
+        config,
+        seed=seed,
+        resolution=shipped["resolution"],
+        overwrite=True,
+        jpeg_quality=shipped["jpeg_quality"],
+        progress=True,
+    )
     stamp.write_text(json.dumps(wanted))
     return root

@@ -49,9 +49,7 @@ def _check_frame(frame, name: str = "frame", shape: tuple[int, int] | None = Non
     if frame.ndim != 3 or frame.shape[2] != 3:
         raise ValueError(f"{name} must be an RGB image of shape (H, W, 3), got {frame.shape}")
     if shape is not None and frame.shape[:2] != tuple(shape):
-        raise ValueError(
-            f"{name} has size {frame.shape[:2]} (H, W) but the first frame has size {tuple(shape)}"
-        )
+        raise ValueError(f"{name} has size {frame.shape[:2]} (H, W) but the first frame has size {tuple(shape)}")
     return frame
 
 
@@ -59,21 +57,15 @@ def _check_labels(labels, name: str = "first_labels", shape=None) -> np.ndarray:
     if not isinstance(labels, np.ndarray):
         raise ValueError(f"{name} must be a numpy array, got {type(labels).__name__}")
     if labels.dtype != np.uint8:
-        raise ValueError(
-            f"{name} must have dtype uint8 (0 = background, 1..K = objects), got {labels.dtype}"
-        )
+        raise ValueError(f"{name} must have dtype uint8 (0 = background, 1..K = objects), got {labels.dtype}")
     if labels.ndim != 2:
         raise ValueError(f"{name} must be a 2-D (H, W) label map, got shape {labels.shape}")
     if shape is not None and labels.shape != tuple(shape):
-        raise ValueError(
-            f"{name} has size {labels.shape} (H, W) but the first frame has size {tuple(shape)}"
-        )
+        raise ValueError(f"{name} has size {labels.shape} (H, W) but the first frame has size {tuple(shape)}")
     if not np.any(labels):
         raise ValueError(f"{name} is empty: the first-frame mask must contain at least one object")
     if labels.max() == 255:
-        raise ValueError(
-            f"{name} contains label 255 (DAVIS 'void'); map it to 0 before propagating"
-        )
+        raise ValueError(f"{name} contains label 255 (DAVIS 'void'); map it to 0 before propagating")
     return labels
 
 
@@ -193,9 +185,7 @@ class FlowPropagation:
         self._prev_gray = cv2.cvtColor(first_frame, cv2.COLOR_RGB2GRAY)
         self._masks = self._one_hot(first_labels)
         h, w = self.shape
-        self._grid_x, self._grid_y = np.meshgrid(
-            np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
-        )
+        self._grid_x, self._grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         self.last_flow: np.ndarray | None = None
         """The most recent backward flow (H, W, 2), x then y displacement; for plots."""
 
@@ -213,8 +203,12 @@ class FlowPropagation:
         warped = np.stack(
             [
                 cv2.remap(
-                    m, map_x, map_y, interpolation=cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+                    m,
+                    map_x,
+                    map_y,
+                    interpolation=cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_CONSTANT,
+                    borderValue=0,
                 )
                 for m in self._masks
             ]

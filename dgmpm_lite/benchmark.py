@@ -162,7 +162,19 @@ def time_method(
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     device_name = str(dev) if method == "dgmpm" else "cpu"
-    return Timing(method, backbone, h, w, objects, device_name, precision, params, statistics.median(times), meter.peak_above_start(), width)
+    return Timing(
+        method,
+        backbone,
+        h,
+        w,
+        objects,
+        device_name,
+        precision,
+        params,
+        statistics.median(times),
+        meter.peak_above_start(),
+        width,
+    )
 
 
 def run_benchmark(
@@ -187,14 +199,24 @@ def run_benchmark(
         raise ValueError(f"decoder widths must be positive, got {list(widths)}")
     combos = []
     for m in methods:
-        for b in (backbones if m == "dgmpm" else ("-",)):
-            for wd in (widths if m == "dgmpm" else (128,)):
+        for b in backbones if m == "dgmpm" else ("-",):
+            for wd in widths if m == "dgmpm" else (128,):
                 combos += [(m, b, wd, s, k) for s in sizes for k in objects]
     fresh_process = resolve_device(device).type == "cpu"
     rows = []
     for m, b, wd, s, k in tqdm(combos, desc="benchmark", unit="config"):
-        kwargs = dict(method=m, backbone=b if b != "-" else "resnet18", size=s, objects=k, device=device,
-                      repeats=repeats, amp=amp, channels_last=channels_last, compile=compile, width=int(wd))
+        kwargs = dict(
+            method=m,
+            backbone=b if b != "-" else "resnet18",
+            size=s,
+            objects=k,
+            device=device,
+            repeats=repeats,
+            amp=amp,
+            channels_last=channels_last,
+            compile=compile,
+            width=int(wd),
+        )
         if fresh_process:
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                 rows.append(pool.submit(_time_in_fresh_process, torch.get_num_threads(), kwargs).result())
@@ -211,13 +233,15 @@ def _time_in_fresh_process(threads: int, kwargs: dict) -> Timing:
 def format_table(rows: list[Timing]) -> str:
     """A markdown table of the rows (pasted into the README as is)."""
     lines = [
-        "| method | backbone | decoder width | parameters | size | objects | device | precision | ms / frame | fps | working memory (MB) |",
+        "| method | backbone | decoder width | parameters | size | objects | device | precision "
+        "| ms / frame | fps | working memory (MB) |",
         "|---|---|---:|---:|---|---:|---|---|---:|---:|---:|",
     ]
     for r in rows:
         params = f"{r.parameters / 1e6:.1f} M" if r.parameters else "-"
         lines.append(
-            f"| {r.method} | {r.backbone} | {r.decoder_width or '-'} | {params} | {r.height}x{r.width} | {r.objects} | {r.device} | {r.precision} | "
+            f"| {r.method} | {r.backbone} | {r.decoder_width or '-'} | {params} | {r.height}x{r.width} "
+            f"| {r.objects} | {r.device} | {r.precision} | "
             f"{1000 * r.seconds_per_frame:.1f} | {r.fps:.1f} | {r.peak_memory_mb:.0f} |"
         )
     return "\n".join(lines)

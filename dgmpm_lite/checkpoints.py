@@ -21,7 +21,6 @@ import torch
 from . import shipped_path
 from .model import DGMPM
 
-
 CHECKPOINT_FORMAT = "dgmpm_lite.train/1"
 
 
@@ -55,10 +54,16 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated file, not a torch file, unsafe pickle
-        if any(w in str(err).lower() for w in ("unsupported global", "unsupported class")):  # torch advises turning safety off
-            raise ValueError(f"checkpoint {path} holds Python objects besides weights, and dgmpm_lite loads weights "
-                             "only, for safety; use a model file written by dgmpm-lite (train --export)") from None
-        raise ValueError(f"checkpoint {path} cannot be read: it is damaged or not a torch file ({type(err).__name__})") from None
+        if any(
+            w in str(err).lower() for w in ("unsupported global", "unsupported class")
+        ):  # torch advises turning safety off
+            raise ValueError(
+                f"checkpoint {path} holds Python objects besides weights, and dgmpm_lite loads weights "
+                "only, for safety; use a model file written by dgmpm-lite (train --export)"
+            ) from None
+        raise ValueError(
+            f"checkpoint {path} cannot be read: it is damaged or not a torch file ({type(err).__name__})"
+        ) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") not in (CHECKPOINT_FORMAT, MODEL_FORMAT):
         raise ValueError(f"{path} is not a dgmpm_lite checkpoint")
     return ckpt
@@ -135,12 +140,18 @@ def default_checkpoint(path: str | os.PathLike = "", default: str = DEFAULT_CHEC
     else:
         p = shipped_path(chosen) if chosen else shipped_path(default)
     if not p.is_file():
-        hint = "" if chosen else " (a shipped default; train one with `dgmpm-lite train --config cpu --export FILE` and pass its path)"
+        hint = (
+            ""
+            if chosen
+            else " (a shipped default; train one with `dgmpm-lite train --config cpu --export FILE` and pass its path)"
+        )
         raise FileNotFoundError(f"checkpoint not found: {p}{hint}")
     return p
 
 
-def load_default_model(path: str | os.PathLike = "", device: str | torch.device = "cpu", real_footage: bool = False) -> DGMPM:
+def load_default_model(
+    path: str | os.PathLike = "", device: str | torch.device = "cpu", real_footage: bool = False
+) -> DGMPM:
     """:func:`load_model` on :func:`default_checkpoint` (what the notebooks use).
 
     Without ``path``: the synthetic model, or the DAVIS one with ``real_footage=True`` (a
@@ -162,13 +173,17 @@ def model_from_checkpoint(ckpt: dict, path: str | os.PathLike, device: str | tor
     """:func:`load_model` for a checkpoint already read by :func:`load_checkpoint` from ``path``."""
     missing = [k for k in ("model_config", "model") if k not in ckpt]
     if missing:
-        raise ValueError(f"checkpoint {path} is incomplete (no {' or '.join(missing)}); export it again or use another file")
+        raise ValueError(
+            f"checkpoint {path} is incomplete (no {' or '.join(missing)}); export it again or use another file"
+        )
     model_config = ckpt["model_config"]
     model = DGMPM.from_config(model_config)
     try:
         model.load_state_dict(dequantize_state(ckpt["model"]))
     except RuntimeError as err:
-        raise ValueError(f"checkpoint {path} does not fit its own model config {model_config}: {str(err)[:300]}") from None
+        raise ValueError(
+            f"checkpoint {path} does not fit its own model config {model_config}: {str(err)[:300]}"
+        ) from None
     model.working_short_side = working_short_side(ckpt)
     return model.to(device).eval()
 
@@ -201,7 +216,14 @@ def export_model(
         raise FileExistsError(f"{out} exists; pass --overwrite (overwrite=True in Python) to replace it")
     ckpt = load_checkpoint(train_checkpoint)
     state = quantize_state(ckpt["model"], precision)
-    info = {"trained_with": ckpt.get("config", {}), "global_step": ckpt.get("global_step", 0), "precision": precision, **(meta or {})}
+    info = {
+        "trained_with": ckpt.get("config", {}),
+        "global_step": ckpt.get("global_step", 0),
+        "precision": precision,
+        **(meta or {}),
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_save({"format": MODEL_FORMAT, "model_config": ckpt["model_config"], "model": state, "meta": json.dumps(info)}, out)
+    atomic_save(
+        {"format": MODEL_FORMAT, "model_config": ckpt["model_config"], "model": state, "meta": json.dumps(info)}, out
+    )
     return out

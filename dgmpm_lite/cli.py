@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -67,8 +71,10 @@ def _check_output_folder(path, flag: str) -> None:
 
 
 DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda, cuda:N or mps"
-WORKING_SIZE_HELP = ("short side in pixels that DGMPM runs at; masks come back at the video's own size "
-                     "(default: the short side the model was trained at; 0 = the video's own size)")
+WORKING_SIZE_HELP = (
+    "short side in pixels that DGMPM runs at; masks come back at the video's own size "
+    "(default: the short side the model was trained at; 0 = the video's own size)"
+)
 
 
 def _figures(args) -> int:
@@ -77,7 +83,15 @@ def _figures(args) -> int:
 
     if not args.fig_dir:  # the instructor's command is the one writer of the committed figures/
         args.fig_dir = str(work_dir("smoke_figures") if args.smoke else REPO_ROOT / "figures")
-    done = run_series(fig_dir=args.fig_dir, build_dir=args.build_dir, smoke=args.smoke, device=args.device, only=args.only)
+    extra = {"08": {"ABLATION_RETRAIN": True}} if args.retrain_ablation else None
+    done = run_series(
+        fig_dir=args.fig_dir,
+        build_dir=args.build_dir,
+        smoke=args.smoke,
+        device=args.device,
+        only=args.only,
+        extra_parameters=extra,
+    )
     print(f"executed {len(done)} notebooks into {args.build_dir}; figures in {args.fig_dir}")
     return 0
 
@@ -88,8 +102,18 @@ def _benchmark(args) -> int:
     from .benchmark import format_table, run_benchmark
 
     _check_device(args.device)
-    rows = run_benchmark(args.backbones, args.sizes, args.objects, args.methods, args.device, args.repeats,
-                         amp=args.amp, channels_last=args.channels_last, compile=args.compile, widths=args.widths)
+    rows = run_benchmark(
+        args.backbones,
+        args.sizes,
+        args.objects,
+        args.methods,
+        args.device,
+        args.repeats,
+        amp=args.amp,
+        channels_last=args.channels_last,
+        compile=args.compile,
+        widths=args.widths,
+    )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     print(format_table(rows))
     return 0
@@ -137,7 +161,10 @@ def _train(args) -> int:
     try:
         path = train(cfg, args.out, overwrite=args.overwrite)
     except KeyboardInterrupt:
-        print(f"\ndgmpm-lite train: interrupted; {_resume_hint(cfg, Path(args.out) / 'last.pt', args.overwrite)}", file=sys.stderr)
+        print(
+            f"\ndgmpm-lite train: interrupted; {_resume_hint(cfg, Path(args.out) / 'last.pt', args.overwrite)}",
+            file=sys.stderr,
+        )
         return 130
     print(f"checkpoint: {path}")
     if args.export:
@@ -165,7 +192,6 @@ def _resume_hint(cfg, ckpt_path, overwrite: bool) -> str:
 def _segment(args) -> int:
     from pathlib import Path
 
-    import numpy as np
     from tqdm.auto import tqdm
 
     from .data import load_own_video, write_label_png
@@ -187,12 +213,14 @@ def _segment(args) -> int:
     names = [Path(n).stem + ".png" for n in seq.frame_names]
     existing = [n for n in names if (out / n).exists()]
     if existing and not args.overwrite:
-        raise CliError(f"{out} already holds {len(existing)} result files (e.g. {existing[0]}); pass --overwrite to replace them")
+        raise CliError(
+            f"{out} already holds {len(existing)} result files (e.g. {existing[0]}); pass --overwrite to replace them"
+        )
     if args.overlay and Path(args.overlay).exists() and not args.overwrite:
         raise CliError(f"{args.overlay} exists; pass --overwrite to replace it")
     model = None
     if args.method == "dgmpm":
-        from .checkpoints import load_model, REAL_FOOTAGE_CHECKPOINT
+        from .checkpoints import REAL_FOOTAGE_CHECKPOINT, load_model
 
         model = load_model(_checkpoint_path(args.checkpoint, REAL_FOOTAGE_CHECKPOINT))
     created = [p for p in (out.absolute(), *out.absolute().parents) if not p.exists()]
@@ -209,7 +237,9 @@ def _segment(args) -> int:
         if not writer.isOpened():
             for p in created:  # leave no empty folders behind
                 p.rmdir()
-            raise CliError(f"--overlay {args.overlay}: OpenCV cannot write this video here (codec {fourcc}); try an .avi name")
+            raise CliError(
+                f"--overlay {args.overlay}: OpenCV cannot write this video here (codec {fourcc}); try an .avi name"
+            )
     frames = (seq.frame(i) for i in range(len(seq)))
     try:
         masks = propagate(args.method, frames, seq.mask(0), model, args.device, args.working_size)
@@ -245,9 +275,9 @@ def _compare(args) -> int:
     from pathlib import Path
 
     from . import shipped_path
+    from .checkpoints import load_model
     from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
     from .data import DavisDataset
-    from .checkpoints import load_model
 
     _check_device(args.device)
     methods = {}
@@ -265,8 +295,13 @@ def _compare(args) -> int:
     for out in (args.out, args.per_sequence):
         if out and Path(out).exists() and not args.overwrite:
             raise CliError(f"{out} exists; pass --overwrite to replace it")
-    results = evaluate_methods(DavisDataset(shipped_path(args.data), split=args.split or None), methods, args.max_frames, args.device,
-                               working_size=args.working_size)
+    results = evaluate_methods(
+        DavisDataset(shipped_path(args.data), split=args.split or None),
+        methods,
+        args.max_frames,
+        args.device,
+        working_size=args.working_size,
+    )
     print(results_table(results))
     if args.out:
         write_methods_csv(results, args.out)
@@ -286,11 +321,15 @@ def _ablation(args) -> int:
         name, sep, path = item.partition("=")
         names = parse_variants(name) if sep and path else None
         if not names or len(names) != 1:
-            raise ValueError(f"--reuse wants one NAME=MODEL_FILE, e.g. DGMPM=data_samples/checkpoints/dgmpm_davis.pt, got {item!r}")
+            raise ValueError(
+                f"--reuse wants one NAME=MODEL_FILE, e.g. DGMPM=data_samples/checkpoints/dgmpm_davis.pt, got {item!r}"
+            )
         reuse[names[0]] = path
     if reuse and variants is None:
         variants = list(VARIANTS)
-    _, table = run_ablation(args.config, args.out, variants, not args.no_baselines, args.max_frames, args.overwrite, reuse)
+    _, table = run_ablation(
+        args.config, args.out, variants, not args.no_baselines, args.max_frames, args.overwrite, reuse
+    )
     print(table)
     print(f"wrote {args.out}/ablation.csv and ablation.md")
     return 0
@@ -302,60 +341,111 @@ def build_parser() -> argparse.ArgumentParser:
     from .config import PRESETS
 
     parser = argparse.ArgumentParser(prog="dgmpm-lite", description="DGMPM teaching suite")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of any error (also DGMPM_DEBUG=1); without it, a problem with "
+        "your arguments or files is one line",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("figures", help="execute the notebook series with papermill and regenerate figures/")
-    p.add_argument("--fig-dir", default="", help="default: figures/ (with --smoke: build/smoke_figures, never the committed ones)")
+    p.add_argument(
+        "--fig-dir", default="", help="default: figures/ (with --smoke: build/smoke_figures, never the committed ones)"
+    )
     p.add_argument("--build-dir", default=str(work_dir()), help="where the executed notebooks go (default: build/)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes (what CI runs)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 00 02")
+    p.add_argument(
+        "--retrain-ablation",
+        action="store_true",
+        help="notebook 08 trains the five ablation variants from scratch (hours on a CPU) "
+        "instead of scoring the shipped ones",
+    )
     p.set_defaults(func=_figures)
 
     p = sub.add_parser("benchmark", help="frames per second and memory of DGMPM and the baselines")
     p.add_argument("--methods", nargs="+", default=["dgmpm", "flow", "copy"], choices=["dgmpm", "flow", "copy"])
-    p.add_argument("--backbones", nargs="+", default=["resnet18"], metavar="BACKBONE", help="resnet18, resnet34, resnet50 or efficientnet_lite0")
+    p.add_argument(
+        "--backbones",
+        nargs="+",
+        default=["resnet18"],
+        metavar="BACKBONE",
+        help="resnet18, resnet34, resnet50 or efficientnet_lite0",
+    )
     p.add_argument("--sizes", nargs="+", type=_size, default=[(240, 432), (480, 854)], help="HxW, e.g. 240x432")
     p.add_argument("--objects", nargs="+", type=_positive_int, default=[1, 3])
-    p.add_argument("--widths", nargs="+", type=_positive_int, default=[128], metavar="WIDTH",
-                   help="decoder widths to time (128 = the paper; 64 = `--set width=64` when training); default 128")
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True,
-                   help="mixed precision where native: float16 on CUDA, bfloat16 on CPUs with AVX512-BF16/AMX (default: on)")
-    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
-                   help="channels_last memory format (default: on)")
+    p.add_argument(
+        "--widths",
+        nargs="+",
+        type=_positive_int,
+        default=[128],
+        metavar="WIDTH",
+        help="decoder widths to time (128 = the paper; 64 = `--set width=64` when training); default 128",
+    )
+    p.add_argument(
+        "--amp",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="mixed precision where native: float16 on CUDA, bfloat16 on CPUs with AVX512-BF16/AMX (default: on)",
+    )
+    p.add_argument(
+        "--channels-last",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="channels_last memory format (default: on)",
+    )
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--repeats", type=_positive_int, default=10)
     p.set_defaults(func=_benchmark)
 
     p = sub.add_parser("train", help="train DGMPM (paper IV-B-1); resumes if --out holds a checkpoint")
-    p.add_argument("--config", default="cpu",
-                   help=f"preset ({', '.join(PRESETS)}) or a JSON file (default: cpu, which fits a laptop; "
-                        "synthetic is the same recipe at full size for a GPU)")
-    p.add_argument("--out", required=True,
-                   help="run folder: last.pt, train_log.csv, val_log.csv, config.json; the same command resumes it")
-    p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override config keys, values as JSON (e.g. batch_size=4)")
+    p.add_argument(
+        "--config",
+        default="cpu",
+        help=f"preset ({', '.join(PRESETS)}) or a JSON file (default: cpu, which fits a laptop; "
+        "synthetic is the same recipe at full size for a GPU)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="run folder: last.pt, train_log.csv, val_log.csv, config.json; the same command resumes it",
+    )
+    p.add_argument(
+        "--set", nargs="*", metavar="KEY=VALUE", help="override config keys, values as JSON (e.g. batch_size=4)"
+    )
     p.add_argument("--device", default="", help=DEVICE_HELP + " (default: the config's)")
     p.add_argument("--export", default="", help="also write a small model file here at the end (see --precision)")
-    p.add_argument("--precision", default="float16", choices=["float16", "int8"],
-                   help="weights of the --export file: float16 (half the size) or int8 (a quarter); default float16")
-    p.add_argument("--overwrite", action="store_true",
-                   help="start again from scratch in --out (deleting its checkpoint and logs), and replace --export")
+    p.add_argument(
+        "--precision",
+        default="float16",
+        choices=["float16", "int8"],
+        help="weights of the --export file: float16 (half the size) or int8 (a quarter); default float16",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start again from scratch in --out (deleting its checkpoint and logs), and replace --export",
+    )
     p.set_defaults(func=_train)
 
     p = sub.add_parser("segment", help="segment a video (folder of frames or mp4/avi) from its first-frame mask")
     p.add_argument("--frames", required=True, help="folder of frames or a video file")
     p.add_argument("--first-mask", required=True, help="first-frame mask PNG (palette ids 1..K, grayscale or 0/255)")
     p.add_argument("--out", required=True, help="folder for the palette PNG masks, named like the frames")
-    p.add_argument("--checkpoint", default="",
-                   help=f"model file, or a shipped model: davis (default, real footage: {REAL_FOOTAGE_CHECKPOINT}) "
-                        f"or synthetic ({DEFAULT_CHECKPOINT})")
+    p.add_argument(
+        "--checkpoint",
+        default="",
+        help=f"model file, or a shipped model: davis (default, real footage: {REAL_FOOTAGE_CHECKPOINT}) "
+        f"or synthetic ({DEFAULT_CHECKPOINT})",
+    )
     p.add_argument("--method", default="dgmpm", choices=["dgmpm", "flow", "copy"], help="DGMPM or a baseline")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--overlay", default="", help="also write an mp4 with the masks over the frames")
     p.add_argument("--fps", type=_fps, default=12.0, help="frame rate of the overlay video (0 < fps <= 240)")
-    p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS",
-                   help=WORKING_SIZE_HELP)
+    p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS", help=WORKING_SIZE_HELP)
     p.add_argument("--overwrite", action="store_true", help="replace masks (and --overlay) that --out already holds")
     p.set_defaults(func=_segment)
 
@@ -370,13 +460,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="J&F of DGMPM checkpoints and the baselines on a DAVIS-layout dataset")
     p.add_argument("--data", default="data_samples/synthetic", help="DAVIS-layout root (2016 or 2017)")
     p.add_argument("--split", default="val", help="ImageSets list to score (default: val; '' = every sequence)")
-    p.add_argument("--model", nargs="*", metavar="NAME=CHECKPOINT",
-                   help="CHECKPOINT: a file, or davis / synthetic for a shipped model (default: synthetic)")
+    p.add_argument(
+        "--model",
+        nargs="*",
+        metavar="NAME=CHECKPOINT",
+        help="CHECKPOINT: a file, or davis / synthetic for a shipped model (default: synthetic)",
+    )
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--max-frames", type=_non_negative_int, default=0, help="first N frames of each video (0 = all)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--out", default="", help="also write the table as CSV")
-    p.add_argument("--per-sequence", default="", help="also write J-Mean and F-Mean per (method, sequence_object) as CSV")
+    p.add_argument(
+        "--per-sequence", default="", help="also write J-Mean and F-Mean per (method, sequence_object) as CSV"
+    )
     p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS", help=WORKING_SIZE_HELP)
     p.add_argument("--overwrite", action="store_true", help="replace the --out and --per-sequence files")
     p.set_defaults(func=_compare)
@@ -384,18 +480,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ablation", help="train the paper's ablation variants (Table IV) and score them together")
     p.add_argument("--config", default="cpu", help="training preset or JSON file shared by all variants")
     p.add_argument("--out", default="runs/ablation")
-    p.add_argument("--variants", default="", help="comma-separated, e.g. DGMPM,EDM,PM (default: DGMPM,-EDM,-PM,-SAB,-SAB+CAB)")
+    p.add_argument(
+        "--variants", default="", help="comma-separated, e.g. DGMPM,EDM,PM (default: DGMPM,-EDM,-PM,-SAB,-SAB+CAB)"
+    )
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--max-frames", type=_non_negative_int, default=0, help="first N frames of each video (0 = all)")
     p.add_argument("--overwrite", action="store_true", help="retrain variants that already have a checkpoint")
-    p.add_argument("--reuse", action="append", default=[], metavar="NAME=MODEL",
-                   help="score this exported model as that variant instead of training it, e.g. "
-                        "DGMPM=data_samples/checkpoints/dgmpm_davis.pt or DGMPM=davis (it must have been trained with --config)")
+    p.add_argument(
+        "--reuse",
+        action="append",
+        default=[],
+        metavar="NAME=MODEL",
+        help="score this exported model as that variant instead of training it, e.g. "
+        "DGMPM=data_samples/checkpoints/dgmpm_davis.pt or DGMPM=davis (it must have been trained with --config)",
+    )
     p.set_defaults(func=_ablation)
 
     for command in sub.choices.values():  # every command computes
-        command.add_argument("--threads", type=_non_negative_int, default=0,
-                             help="torch CPU threads (0 = torch's default; 1 is often fastest on a busy 2-core machine)")
+        command.add_argument(
+            "--threads",
+            type=_non_negative_int,
+            default=0,
+            help="torch CPU threads (0 = torch's default; 1 is often fastest on a busy 2-core machine)",
+        )
     return parser
 
 
@@ -408,8 +515,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (CliError, FileNotFoundError, FileExistsError, ValueError) as err:
+        if args.debug or os.environ.get("DGMPM_DEBUG") == "1" or not _raised_here(err):
+            raise  # a bug, or asked for: Python prints the traceback (exit status 1)
         print(f"dgmpm-lite {args.command}: error: {err}", file=sys.stderr)
         return 2
+
+
+def _raised_here(err: BaseException) -> bool:
+    """Whether ``err`` is a problem with the user's input: a missing or existing file (wherever
+    it was raised), or a ``ValueError`` raised by dgmpm_lite's own checks. A ``ValueError``
+    raised inside numpy, torch or another library means a bug and keeps its traceback."""
+    if isinstance(err, (CliError, OSError)):
+        return True
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE_DIR)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from .infer import propagate
 from .metrics import GLOBAL_COLUMNS, PER_SEQUENCE_COLUMNS, DatasetResults, evaluate_sequence, summarize
 from .model import DGMPM
 
-
 BASELINES = {"flow baseline": "flow", "copy baseline": "copy"}
 """The two classic baselines as reported beside DGMPM: row name -> method of
 :func:`dgmpm_lite.infer.propagate` (what :func:`evaluate_methods` accepts in place of a model)."""
@@ -68,7 +67,10 @@ def evaluate_methods(
     return out
 
 
-def results_table(results: Mapping[str, DatasetResults], columns=("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")) -> str:
+def results_table(
+    results: Mapping[str, DatasetResults],
+    columns=("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay"),
+) -> str:
     """A markdown table, one row per method, values in percent like the paper."""
     for c in columns:
         if c not in GLOBAL_COLUMNS:
@@ -80,7 +82,11 @@ def results_table(results: Mapping[str, DatasetResults], columns=("J&F-Mean", "J
     return "\n".join(lines)
 
 
-def write_methods_csv(results: Mapping[str, DatasetResults], path: str | os.PathLike, extra: Mapping[str, Mapping[str, object]] | None = None) -> None:
+def write_methods_csv(
+    results: Mapping[str, DatasetResults],
+    path: str | os.PathLike,
+    extra: Mapping[str, Mapping[str, object]] | None = None,
+) -> None:
     """One row per method: the DAVIS global columns (fractions), ``seconds_per_frame``, and
     ``extra`` columns (column name -> method name -> value; blank where a method has none)."""
     extra = dict(extra or {})
@@ -89,7 +95,14 @@ def write_methods_csv(results: Mapping[str, DatasetResults], path: str | os.Path
         w.writerow(["method", *GLOBAL_COLUMNS, "seconds_per_frame", *extra])
         for name, res in results.items():
             spf = getattr(res, "seconds_per_frame", float("nan"))
-            w.writerow([name, *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS), f"{spf:.4f}", *(col.get(name, "") for col in extra.values())])
+            w.writerow(
+                [
+                    name,
+                    *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS),
+                    f"{spf:.4f}",
+                    *(col.get(name, "") for col in extra.values()),
+                ]
+            )
 
 
 def write_per_sequence_csv(results: Mapping[str, DatasetResults], path: str | os.PathLike) -> None:

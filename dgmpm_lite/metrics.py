@@ -122,9 +122,7 @@ def _check_pair_2d(gt, pred) -> tuple[np.ndarray, np.ndarray]:
     gt_b = _as_binary_mask(gt, "gt")
     pred_b = _as_binary_mask(pred, "pred")
     if gt_b.ndim != 2 or pred_b.ndim != 2:
-        raise ValueError(
-            f"expected 2-D (H, W) masks, got gt shape {gt_b.shape} and pred shape {pred_b.shape}"
-        )
+        raise ValueError(f"expected 2-D (H, W) masks, got gt shape {gt_b.shape} and pred shape {pred_b.shape}")
     if gt_b.shape != pred_b.shape:
         raise ValueError(f"shape mismatch: gt {gt_b.shape} vs pred {pred_b.shape}")
     return gt_b, pred_b
@@ -137,10 +135,7 @@ def _as_label_map(labels, name: str) -> np.ndarray:
     if arr.dtype == bool:
         return arr.astype(np.uint8)
     if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(
-            f"{name} must hold integer labels (0 = background, 1..K = objects), got dtype "
-            f"{arr.dtype}"
-        )
+        raise ValueError(f"{name} must hold integer labels (0 = background, 1..K = objects), got dtype {arr.dtype}")
     if arr.size and arr.min() < 0:
         raise ValueError(f"{name} contains negative labels (min {int(arr.min())})")
     return arr
@@ -385,8 +380,12 @@ class SequenceScores:
             fm, fr, fd = db_statistics(self.F[k])
             rows.append(
                 {
-                    "J-Mean": jm, "J-Recall": jr, "J-Decay": jd,
-                    "F-Mean": fm, "F-Recall": fr, "F-Decay": fd,
+                    "J-Mean": jm,
+                    "J-Recall": jr,
+                    "J-Decay": jd,
+                    "F-Mean": fm,
+                    "F-Recall": fr,
+                    "F-Decay": fd,
                 }
             )
         return rows
@@ -416,9 +415,7 @@ class DatasetResults:
 def _iter_label_pairs(gt_labels, pred_labels) -> tuple[int, Iterator[tuple[object, object]]]:
     n_gt, n_pred = len(gt_labels), len(pred_labels)
     if n_gt != n_pred:
-        raise ValueError(
-            f"ground truth has {n_gt} frames but the prediction has {n_pred}; they must match"
-        )
+        raise ValueError(f"ground truth has {n_gt} frames but the prediction has {n_pred}; they must match")
     return n_gt, zip(gt_labels, pred_labels)
 
 
@@ -453,16 +450,12 @@ def _score_label_pairs(
         if gt.shape != shape:
             raise ValueError(f"ground truth{where} has shape {gt.shape}, first frame {shape}")
         if pred.shape != gt.shape:
-            raise ValueError(
-                f"shape mismatch{where}: ground truth {gt.shape} vs prediction {pred.shape}"
-            )
+            raise ValueError(f"shape mismatch{where}: ground truth {gt.shape} vs prediction {pred.shape}")
         gt = np.where(gt == VOID_LABEL, 0, gt)
         if num_objects is None:
             num_objects = int(gt.max()) if gt.size else 0
             if num_objects == 0:
-                raise ValueError(
-                    "the first ground-truth frame contains no object (only background/void)"
-                )
+                raise ValueError("the first ground-truth frame contains no object (only background/void)")
         pmax = int(pred.max()) if pred.size else 0
         if pmax > num_objects:
             raise ValueError(
@@ -581,9 +574,7 @@ def sequence_object_ious(gt_labels, pred_labels, *, skip_first: bool = True) -> 
         gt = _as_label_map(gt, f"ground truth (frame {t})")
         pred = _as_label_map(pred, f"prediction (frame {t})")
         if pred.shape != gt.shape:
-            raise ValueError(
-                f"shape mismatch (frame {t}): ground truth {gt.shape} vs prediction {pred.shape}"
-            )
+            raise ValueError(f"shape mismatch (frame {t}): ground truth {gt.shape} vs prediction {pred.shape}")
         gt = np.where(gt == VOID_LABEL, 0, gt)
         if num_objects is None:
             num_objects = int(gt.max())
@@ -710,8 +701,7 @@ def evaluate_folders(
         for p in res_paths:
             if not p.is_file():
                 raise FileNotFoundError(
-                    f"missing result file {p} (results must be named like the ground truth "
-                    f"{gt_dir / p.name})"
+                    f"missing result file {p} (results must be named like the ground truth {gt_dir / p.name})"
                 )
         pairs = zip(_LazyFrames(gt_paths, reader), _LazyFrames(res_paths, reader))
         names = [str(p) for p in res_paths]

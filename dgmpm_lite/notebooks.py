@@ -30,8 +30,14 @@ def run_series(
     device: str = "auto",
     seed: int = 0,
     only: list[str] | None = None,
+    extra_parameters: dict[str, dict] | None = None,
 ) -> list[Path]:
-    """Execute the series with papermill; returns the executed notebook paths."""
+    """Execute the series with papermill; returns the executed notebook paths.
+
+    Every notebook gets ``SMOKE``, ``DEVICE``, ``FIG_DIR`` and ``SEED``; ``extra_parameters``
+    maps a notebook's number prefix to more of its parameters (e.g. ``{"08":
+    {"ABLATION_RETRAIN": True}}``). Prints each notebook's wall time and the total.
+    """
     import papermill as pm
 
     fig_dir, build_dir = Path(fig_dir).resolve(), Path(build_dir or work_dir()).resolve()
@@ -51,7 +57,13 @@ def run_series(
         pm.execute_notebook(
             str(nb),
             str(out),
-            parameters=dict(SMOKE=smoke, DEVICE=device, FIG_DIR=str(fig_dir), SEED=seed),
+            parameters={
+                "SMOKE": smoke,
+                "DEVICE": device,
+                "FIG_DIR": str(fig_dir),
+                "SEED": seed,
+                **(extra_parameters or {}).get(nb.name[:2], {}),
+            },
             kernel_name="python3",
             cwd=str(nb.parent),
             progress_bar=False,
@@ -82,16 +94,23 @@ def colab_cell(repository: str = COLAB_REPO) -> str:
     manager is switched on for the sliders of notebooks 02-04 and 09. Outside Colab the cell
     does nothing.
     """
-    return "\n".join([
-        "# On Colab only (elsewhere this cell does nothing): install dgmpm_lite with its models and",
-        "# sample data, and switch on Colab's widget manager for the interactive figures.",
-        "import importlib, importlib.util, subprocess, sys",
-        'if importlib.util.find_spec("google") is not None and importlib.util.find_spec("google.colab") is not None:',
-        f'    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/{repository}"])',
-        "    importlib.invalidate_caches()",
-        "    from google.colab import output",
-        "    output.enable_custom_widget_manager()",
-    ])
+    url = f"git+https://github.com/{repository}"
+    return f"""\
+# On Colab only (elsewhere this cell does nothing): install dgmpm_lite with its models and
+# sample data, and switch on Colab's widget manager for the interactive figures.
+import importlib
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("google") is not None and importlib.util.find_spec("google.colab") is not None:
+    subprocess.check_call(
+        [sys.executable, "-m", "pip", "install", "-q", "{url}"]
+    )
+    importlib.invalidate_caches()
+    from google.colab import output
+
+    output.enable_custom_widget_manager()"""
 
 
 def colab_url(notebook_name: str) -> str:
@@ -109,7 +128,9 @@ class Settings:
         return f"Settings(smoke={self.smoke}, device={self.device}, fig_dir={self.fig_dir}, seed={self.seed})"
 
 
-def setup(smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: int = 0, own_data: bool = False) -> Settings:
+def setup(
+    smoke: bool = False, device: str = "auto", fig_dir: str = "", seed: int = 0, own_data: bool = False
+) -> Settings:
     """Resolve a notebook's parameters.
 
     ``DGMPM_SMOKE=1`` in the environment forces smoke mode (nbval cannot inject parameters).

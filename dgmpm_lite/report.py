@@ -33,7 +33,9 @@ def runtime_points(results: Mapping[str, object]) -> dict[str, tuple[float, floa
     return out
 
 
-def write_results(results: Mapping[str, object], out_dir: str | os.PathLike, name: str = "07_results") -> tuple[Path, Path]:
+def write_results(
+    results: Mapping[str, object], out_dir: str | os.PathLike, name: str = "07_results"
+) -> tuple[Path, Path]:
     """Write ``<name>.md`` (the :func:`results_table`) and ``<name>.csv`` (one row per method,
     metrics as fractions in [0, 1]) into ``out_dir``; returns both paths."""
     if not results:
@@ -87,8 +89,15 @@ def plot_accuracy_vs_runtime(points: Mapping[str, tuple[float, float]], ax=None,
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (name, (jf, spf)) in enumerate(points.items()):
         marker = "s" if "baseline" in name or name in ("flow", "copy") else "o"  # baselines vs models
-        ax.scatter([spf], [100 * jf], s=50, marker=marker, color=colours[i % len(colours)], zorder=3,
-                   label=f"{name}: {100 * jf:.1f}, {spf:.3g} s")
+        ax.scatter(
+            [spf],
+            [100 * jf],
+            s=50,
+            marker=marker,
+            color=colours[i % len(colours)],
+            zorder=3,
+            label=f"{name}: {100 * jf:.1f}, {spf:.3g} s",
+        )
         ax.annotate(name, (spf, 100 * jf), textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), title="J&F, s / frame", title_fontsize=7)
     ax.set_xscale("log")
@@ -120,7 +129,9 @@ def read_log_csv(path: str | os.PathLike) -> dict[str, list]:
     return {k: [conv(r[k]) for r in rows] for k in rows[0]}
 
 
-def plot_training_curves(train_log: Mapping[str, list], val_log: Mapping[str, list] | None = None, smooth: int = 1, title: str | None = None):
+def plot_training_curves(
+    train_log: Mapping[str, list], val_log: Mapping[str, list] | None = None, smooth: int = 1, title: str | None = None
+):
     """Loss per step (moving average over ``smooth`` steps, stage boundaries dashed) and,
     when given, validation J&F per step on a second panel. Returns ``(fig, axes)``."""
     import matplotlib.pyplot as plt
@@ -135,7 +146,7 @@ def plot_training_curves(train_log: Mapping[str, list], val_log: Mapping[str, li
     loss = np.asarray(train_log["loss"], dtype=float)
     if smooth > 1 and loss.size >= smooth:
         loss = np.convolve(loss, np.ones(smooth) / smooth, mode="valid")
-        steps = steps[smooth - 1:]
+        steps = steps[smooth - 1 :]
     n = 2 if val_log else 1
     fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 3.4), squeeze=False)
     ax = axes[0, 0]
@@ -145,12 +156,15 @@ def plot_training_curves(train_log: Mapping[str, list], val_log: Mapping[str, li
         for i in range(1, len(stages)):
             if stages[i] != stages[i - 1]:
                 ax.axvline(train_log["global_step"][i], ls="--", c="gray", lw=0.8)
-    ax.set_xlabel("step"); ax.set_ylabel("loss" + (f" (mean of {smooth})" if smooth > 1 else "")); ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss" + (f" (mean of {smooth})" if smooth > 1 else ""))
+    ax.set_yscale("log")
     if val_log:
         if "J&F" not in val_log:
             raise ValueError(f"the validation log needs a 'J&F' column, got {sorted(val_log)}")
         axes[0, 1].plot(val_log["global_step"], [100 * v for v in val_log["J&F"]], "o-")
-        axes[0, 1].set_xlabel("step"); axes[0, 1].set_ylabel("validation J&F (%)")
+        axes[0, 1].set_xlabel("step")
+        axes[0, 1].set_ylabel("validation J&F (%)")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -17,7 +17,6 @@ from pathlib import Path
 from .checkpoints import atomic_write_text, load_checkpoint, temporary_path
 from .config import TrainConfig, config_differences
 
-
 RUN_LOGS = ("train_log.csv", "val_log.csv")
 
 
@@ -39,7 +38,7 @@ def remove_stale_temporaries(folder: Path) -> None:
                 continue
 
 
-def open_run_folder(out: Path, cfg: "TrainConfig", overwrite: bool) -> dict | None:
+def open_run_folder(out: Path, cfg: TrainConfig, overwrite: bool) -> dict | None:
     """Decide whether ``out`` resumes, starts afresh or is refused; returns the checkpoint to resume.
 
     A run folder is a transaction: ``last.pt`` holds the state *and* the config it was
@@ -75,7 +74,7 @@ def open_run_folder(out: Path, cfg: "TrainConfig", overwrite: bool) -> dict | No
     return None
 
 
-def _same_run(config_json: Path, cfg: "TrainConfig") -> bool:
+def _same_run(config_json: Path, cfg: TrainConfig) -> bool:
     """Whether ``config_json`` describes the same run as ``cfg`` (runtime keys aside)."""
     try:
         saved = json.loads(config_json.read_text())

@@ -54,7 +54,9 @@ from .runs import RUN_LOGS, append_csv, logged, open_run_folder, truncate_csv
 from .train_data import resolve_path, stage_dataset, validation_videos
 
 
-def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "ce", hard_fraction: float = 0.2) -> torch.Tensor:
+def segmentation_loss(
+    logits: torch.Tensor, target: torch.Tensor, kind: str = "ce", hard_fraction: float = 0.2
+) -> torch.Tensor:
     """Per-pixel cross-entropy of (B, 2, H, W) logits against a (B, H, W) {0, 1} target.
 
     ``"ce"`` is the paper's loss (IV-B): the mean over all pixels. ``"bootstrap"`` averages
@@ -89,7 +91,7 @@ def aggregate_objects(logits: torch.Tensor) -> torch.Tensor:
     return torch.log(probs) - torch.log1p(-probs)
 
 
-def clip_loss(model: DGMPM, batch: dict, device: torch.device, cfg: "TrainConfig") -> torch.Tensor:
+def clip_loss(model: DGMPM, batch: dict, device: torch.device, cfg: TrainConfig) -> torch.Tensor:
     """Loss of a batch of :class:`~dgmpm_lite.data.samples.ClipDataset` clips, unrolled as at inference.
 
     Per clip: the reference is encoded once; the first frame's previous masks are the
@@ -111,7 +113,9 @@ def clip_loss(model: DGMPM, batch: dict, device: torch.device, cfg: "TrainConfig
             emb = None if feats.embedding is None else feats.embedding[t : t + 1]
             target = TargetFeatures([f[t : t + 1] for f in feats.side_outputs], emb, feats.size)
             logits = model.decode(target, reference, prev).logits
-            losses.append(segmentation_loss(aggregate_objects(logits)[None], labels[t][None], cfg.loss, cfg.hard_fraction))
+            losses.append(
+                segmentation_loss(aggregate_objects(logits)[None], labels[t][None], cfg.loss, cfg.hard_fraction)
+            )
             with torch.no_grad():
                 prev = object_masks(fuse_labels(logits.detach().float().softmax(dim=1)[:, 1], ids), ids)
     return torch.stack(losses).mean()
@@ -119,7 +123,10 @@ def clip_loss(model: DGMPM, batch: dict, device: torch.device, cfg: "TrainConfig
 
 def _triplet_loss(net, batch: dict, device: torch.device, cfg: TrainConfig) -> torch.Tensor:
     """Loss of a batch of (reference, previous mask, target) triplets, one object each."""
-    x = {k: batch[k].to(device, non_blocking=True) for k in ("ref_frame", "ref_mask", "prev_mask", "target_frame", "target_mask")}
+    x = {
+        k: batch[k].to(device, non_blocking=True)
+        for k in ("ref_frame", "ref_mask", "prev_mask", "target_frame", "target_mask")
+    }
     for k in ("ref_frame", "target_frame"):
         x[k] = x[k].contiguous(memory_format=torch.channels_last)
     logits = net(x["target_frame"], x["ref_frame"], x["ref_mask"], x["prev_mask"]).logits
@@ -251,8 +258,11 @@ def train(
         torch.cuda.set_device(device)
     amp_dtype = autocast_dtype(device, cfg.amp)  # float16 on CUDA, bfloat16 on CPUs that run it natively
     if rank == 0:
-        print(f"dgmpm-lite train: device {device}, " + (f"{precision_name(amp_dtype)} mixed precision" if amp_dtype else "float32")
-              + (f", {world} processes" if world > 1 else ""))
+        print(
+            f"dgmpm-lite train: device {device}, "
+            + (f"{precision_name(amp_dtype)} mixed precision" if amp_dtype else "float32")
+            + (f", {world} processes" if world > 1 else "")
+        )
 
     torch.manual_seed(cfg.seed)
     # channels_last (NHWC) runs convolutions faster on oneDNN and cuDNN; same values
@@ -260,7 +270,10 @@ def train(
     if cfg.init:
         left = init_weights(model, default_checkpoint(cfg.init))
         if rank == 0:
-            print(f"initialised from {cfg.init}" + (f"; {len(left)} tensors kept their own initialisation" if left else ""))
+            print(
+                f"initialised from {cfg.init}"
+                + (f"; {len(left)} tensors kept their own initialisation" if left else "")
+            )
     model = model.to(device, memory_format=torch.channels_last)
     if cfg.freeze_encoder:
         freeze_encoder_levels(model, cfg.freeze_encoder)
@@ -294,12 +307,17 @@ def train(
         if rank == 0:
             for name in RUN_LOGS:
                 truncate_csv(out / name, global_step)
-            print(f"{ckpt_path} is a finished run (step {global_step}); nothing to train (--overwrite starts again)"
-                  if stage_index >= len(cfg.stages) else f"resuming from {ckpt_path} at step {global_step}")
+            print(
+                f"{ckpt_path} is a finished run (step {global_step}); nothing to train (--overwrite starts again)"
+                if stage_index >= len(cfg.stages)
+                else f"resuming from {ckpt_path} at step {global_step}"
+            )
 
     net = model
     if world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
 
     def save() -> None:
         if rank != 0:
@@ -325,7 +343,9 @@ def train(
             return
         metrics = validate(model, cfg, device)
         if metrics:
-            append_csv(out / "val_log.csv", {"global_step": global_step, **{k: round(v, 5) for k, v in metrics.items()}})
+            append_csv(
+                out / "val_log.csv", {"global_step": global_step, **{k: round(v, 5) for k, v in metrics.items()}}
+            )
             tqdm.write(f"step {global_step}: validation J&F {metrics['J&F']:.3f}")
 
     steps_this_call = 0
@@ -340,8 +360,14 @@ def train(
             group["lr"] = stage.lr
         dataset = stage_dataset(cfg, stage, length=stage.steps * cfg.batch_size * world)
         sampler = _StepSampler(step_in_stage, stage.steps, cfg.batch_size, rank, world)
-        loader = DataLoader(dataset, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.num_workers,
-                            pin_memory=device.type == "cuda", persistent_workers=False)
+        loader = DataLoader(
+            dataset,
+            batch_size=cfg.batch_size,
+            sampler=sampler,
+            num_workers=cfg.num_workers,
+            pin_memory=device.type == "cuda",
+            persistent_workers=False,
+        )
         bar.set_description(f"train [{stage.name}]")
         for batch in loader:
             if max_steps is not None and steps_this_call >= max_steps:
@@ -364,8 +390,16 @@ def train(
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}")
             if rank == 0:
-                append_csv(out / "train_log.csv", {"global_step": global_step, "stage": stage.name, "loss": round(loss.item(), 6),
-                                                    "lr": stage.lr, "seconds": round(time.perf_counter() - t0, 4)})
+                append_csv(
+                    out / "train_log.csv",
+                    {
+                        "global_step": global_step,
+                        "stage": stage.name,
+                        "loss": round(loss.item(), 6),
+                        "lr": stage.lr,
+                        "seconds": round(time.perf_counter() - t0, 4),
+                    },
+                )
             if cfg.val_every and global_step % cfg.val_every == 0:
                 run_validation()  # before the save: a resume from that save never lacks this row
             if cfg.checkpoint_every and global_step % cfg.checkpoint_every == 0:

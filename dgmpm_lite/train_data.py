@@ -16,8 +16,14 @@ import torch
 
 from . import shipped_path
 from .config import Stage, TrainConfig
-from .data import (DavisDataset, StaticTripletDataset, SyntheticConfig, SyntheticVideoSource, VideoTripletDataset,
-                   generate_video)
+from .data import (
+    DavisDataset,
+    StaticTripletDataset,
+    SyntheticConfig,
+    SyntheticVideoSource,
+    VideoTripletDataset,
+    generate_video,
+)
 from .data.cutouts import CutoutSource
 from .data.samples import ClipDataset
 
@@ -47,7 +53,9 @@ def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = 
         objects = None
         if cfg.objects:
             spec = cfg.objects
-            objects = CutoutSource(resolve_path(spec["root"]), resolve_split(spec["split"]), int(spec.get("frame_step", 5)))
+            objects = CutoutSource(
+                resolve_path(spec["root"]), resolve_split(spec["split"]), int(spec.get("frame_step", 5))
+            )
         return SyntheticVideoSource(synth, base_seed=1_000_000 + cfg.seed, objects=objects)
     return DavisDataset(resolve_path(data), split=resolve_split(split or cfg.split))
 
@@ -89,11 +97,21 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
     with real clips by ``real_fraction``); seeded by the run's seed and the stage's index."""
     seed = cfg.seed * 1000 + cfg.stages.index(stage)
     if stage.kind == "clip":
-        kw = dict(size=cfg.size, length=length, clip_length=cfg.clip_length, max_objects=cfg.max_objects,
-                  max_skip=cfg.max_prev_interval, seed=seed)
+        kw = dict(
+            size=cfg.size,
+            length=length,
+            clip_length=cfg.clip_length,
+            max_objects=cfg.max_objects,
+            max_skip=cfg.max_prev_interval,
+            seed=seed,
+        )
         generated = None if cfg.real_fraction >= 1 else ClipDataset(video_source(cfg, data="synthetic"), **kw)
         real = ClipDataset(video_source(cfg), **kw) if cfg.real_fraction > 0 else None
-        return generated if real is None else (real if generated is None else _Interleave(generated, real, cfg.real_fraction))
+        return (
+            generated
+            if real is None
+            else (real if generated is None else _Interleave(generated, real, cfg.real_fraction))
+        )
     source = video_source(cfg)
     if stage.kind == "static":
         images = synthetic_stills(source) if cfg.data == "synthetic" else source

@@ -15,6 +15,7 @@ import torch
 
 from . import work_dir
 
+
 def default_fig_dir() -> Path:
     """``$DGMPM_FIG_DIR`` if set, else the git-ignored ``work_dir("figures")``: a notebook run by
     hand never changes the committed ``figures/`` (``dgmpm-lite figures`` names it explicitly)."""
@@ -85,7 +86,9 @@ def plot_model_maps(frame, out, target_labels=None, title: str | None = None):
     panels = [("frame", img, None)]
     if out.distance_map is not None:
         panels.append(("distance map E (eq. 5)", heatmap(out.distance_map), (0, 1)))
-    for name, att in zip(("attention res2 (shallow)", "attention res3", "attention res4 (deep)"), out.attention_maps or []):
+    for name, att in zip(
+        ("attention res2 (shallow)", "attention res3", "attention res4 (deep)"), out.attention_maps or []
+    ):
         if att is not None and att.shape[-1] > 1:
             panels.append((name, heatmap(att, size), (0, 1)))
     pred = out.logits.softmax(1)[0, 1].detach().cpu().numpy()
@@ -94,7 +97,9 @@ def plot_model_maps(frame, out, target_labels=None, title: str | None = None):
         panels.append(("ground truth", overlay(img, target_labels), None))
     fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.6 * size[0] / size[1] + 0.5))
     for ax, (name, data, lim) in zip(np.atleast_1d(axes), panels):
-        ax.imshow(data, cmap=None if data.ndim == 3 else "magma", vmin=lim[0] if lim else None, vmax=lim[1] if lim else None)
+        ax.imshow(
+            data, cmap=None if data.ndim == 3 else "magma", vmin=lim[0] if lim else None, vmax=lim[1] if lim else None
+        )
         ax.set_title(name, fontsize=8)
         ax.axis("off")
     if title:
@@ -111,7 +116,11 @@ def plot_model_maps(frame, out, target_labels=None, title: str | None = None):
 
 def _feature_map(features, name: str = "features") -> torch.Tensor:
     """(C, h, w) float tensor from a (C, h, w) or (1, C, h, w) tensor/array."""
-    x = features.detach().float().cpu() if isinstance(features, torch.Tensor) else torch.as_tensor(np.asarray(features, dtype=np.float32))
+    x = (
+        features.detach().float().cpu()
+        if isinstance(features, torch.Tensor)
+        else torch.as_tensor(np.asarray(features, dtype=np.float32))
+    )
     if x.dim() == 4 and x.shape[0] == 1:
         x = x[0]
     if x.dim() != 3:
@@ -167,7 +176,9 @@ def embedding_contributions(extractor, side_outputs: list[torch.Tensor], size: t
     if extractor.side_convs is None:
         raise ValueError("this FeatureExtractor has no embedding head (built with with_embedding=False)")
     if len(side_outputs) != len(extractor.side_convs):
-        raise ValueError(f"expected {len(extractor.side_convs)} side outputs (conv1, res2..res5), got {len(side_outputs)}")
+        raise ValueError(
+            f"expected {len(extractor.side_convs)} side outputs (conv1, res2..res5), got {len(side_outputs)}"
+        )
     return [upsample(level, size) for level in extractor.level_maps(side_outputs)]
 
 
@@ -194,7 +205,9 @@ def plot_grid(rows, row_titles=None, cmap: str = "magma", vlim=(0.0, 1.0), size:
                 if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
                     raise ValueError(f"images must be (h, w) or (h, w, 3), got shape {a.shape}")
                 aspect = a.shape[0] / a.shape[1]
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(size * ncols, size * aspect * len(rows) + 0.45 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), ncols, figsize=(size * ncols, size * aspect * len(rows) + 0.45 * len(rows)), squeeze=False
+    )
     for i, r in enumerate(rows):
         for j in range(ncols):
             ax = axes[i, j]
@@ -210,7 +223,16 @@ def plot_grid(rows, row_titles=None, cmap: str = "magma", vlim=(0.0, 1.0), size:
                 ax.imshow(a)
             ax.set_title(name, fontsize=8)
         if row_titles is not None:
-            axes[i, 0].text(-0.04, 0.5, row_titles[i], transform=axes[i, 0].transAxes, rotation=90, ha="right", va="center", fontsize=9)
+            axes[i, 0].text(
+                -0.04,
+                0.5,
+                row_titles[i],
+                transform=axes[i, 0].transAxes,
+                rotation=90,
+                ha="right",
+                va="center",
+                fontsize=9,
+            )
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -260,8 +282,12 @@ def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = Non
     pts, fg = proj.points, proj.is_foreground
     ax.scatter(pts[~fg, 0], pts[~fg, 1], s=4, c="0.65", alpha=0.5, label="background pixels", linewidths=0)
     ax.scatter(pts[fg, 0], pts[fg, 1], s=5, c="tab:blue", alpha=0.6, label="foreground pixels", linewidths=0)
-    ax.scatter(*proj.bg_anchor, marker="*", s=320, c="black", edgecolors="white", label="background anchor $a_b$", zorder=3)
-    ax.scatter(*proj.fg_anchor, marker="*", s=320, c="tab:red", edgecolors="white", label="foreground anchor $a_f$", zorder=3)
+    ax.scatter(
+        *proj.bg_anchor, marker="*", s=320, c="black", edgecolors="white", label="background anchor $a_b$", zorder=3
+    )
+    ax.scatter(
+        *proj.fg_anchor, marker="*", s=320, c="tab:red", edgecolors="white", label="foreground anchor $a_f$", zorder=3
+    )
     colours = ["tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
     for i, p in enumerate(proj.extra):
         lab = extra_labels[i] if extra_labels is not None else f"point {i}"
@@ -329,7 +355,10 @@ def region_means(values, regions: dict) -> dict:
     out = {}
     for name, r in regions.items():
         r = np.asarray(r, dtype=bool)
-        m = heatmap(values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values, dtype=np.float32)), r.shape)
+        m = heatmap(
+            values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values, dtype=np.float32)),
+            r.shape,
+        )
         if m.shape != r.shape:
             raise ValueError(f"region {name!r} is {r.shape} but the map is {m.shape}")
         out[name] = float(m[r].mean()) if r.any() else float("nan")
@@ -437,16 +466,26 @@ def occlusion_case(meta: dict, need_distractor: bool = True, min_fraction: float
         if obj.get("role") != "target":
             continue
         frames = occlusion_frames(obj["per_frame"]["visible_px"], min_fraction)
-        lookalikes = [o["id"] for o in meta["objects"] if o.get("role") == "distractor" and o.get("mimics") == obj["id"]]
+        lookalikes = [
+            o["id"] for o in meta["objects"] if o.get("role") == "distractor" and o.get("mimics") == obj["id"]
+        ]
         if frames is None or (need_distractor and not lookalikes):
             continue
         before, hidden, back = frames
-        return {"object_id": obj["id"], "before": before, "hidden": hidden, "back": back,
-                "distractor_ids": lookalikes, "reference_px": int(obj["per_frame"]["visible_px"][0])}
+        return {
+            "object_id": obj["id"],
+            "before": before,
+            "hidden": hidden,
+            "back": back,
+            "distractor_ids": lookalikes,
+            "reference_px": int(obj["per_frame"]["visible_px"][0]),
+        }
     return None
 
 
-def plot_region_timeline(frame_ids, series: dict, hidden=None, ax=None, ylabel: str = "mean of the map", title: str | None = None):
+def plot_region_timeline(
+    frame_ids, series: dict, hidden=None, ax=None, ylabel: str = "mean of the map", title: str | None = None
+):
     """Lines of per-frame values (e.g. a map's mean on each region) against the frame index.
 
     ``series`` maps a label to one value per frame of ``frame_ids`` (NaN = region absent).

@@ -83,7 +83,9 @@ def anchor_explorer(maps: explore.VideoMaps) -> ImageWidget:
 
     def render(frame, object, y, x):
         d = explore.pixel_distances(maps, frame, object, y, x)
-        text = f"||t-a_f|| = {d.d_fg:.2f}, ||t-a_b|| = {d.d_bg:.2f}, e = sigmoid({d.d_bg:.2f} - {d.d_fg:.2f}) = {d.e:.3f}"
+        text = (
+            f"||t-a_f|| = {d.d_fg:.2f}, ||t-a_b|| = {d.d_bg:.2f}, e = sigmoid({d.d_bg:.2f} - {d.d_fg:.2f}) = {d.e:.3f}"
+        )
         return explore.anchor_explorer_figure(maps, frame, object, y, x), text
 
     controls = {
@@ -99,8 +101,13 @@ def distance_map_viewer(maps: explore.VideoMaps) -> ImageWidget:
     """The eq. 5 distance map of one object, frame by frame, beside the frame."""
 
     def render(frame, object):
-        pic = np.concatenate([explore.scrubber_image(maps, frame), explore.distance_map_image(maps, frame, object)], axis=1)
-        return pic, f"left: frame {frame} with the prediction; right: distance map of object {object} (bright = near a_f)"
+        pic = np.concatenate(
+            [explore.scrubber_image(maps, frame), explore.distance_map_image(maps, frame, object)], axis=1
+        )
+        return (
+            pic,
+            f"left: frame {frame} with the prediction; right: distance map of object {object} (bright = near a_f)",
+        )
 
     return ImageWidget({"frame": _frame_slider(maps), "object": _object_picker(maps)}, render, width=720)
 
@@ -123,6 +130,11 @@ def knockout_toggle(model, maps: explore.VideoMaps) -> ImageWidget:
         probs = explore.knockout(model, maps, frame, switch_off)
         k = maps.object_index(object)
         pic = np.concatenate([maps.frames[frame], explore.colormap(probs[k])], axis=1)
-        return pic, f"foreground probability of object {object} with {switch_off} switched off (mean {probs[k].mean():.3f})"
+        return (
+            pic,
+            f"foreground probability of object {object} with {switch_off} switched off (mean {probs[k].mean():.3f})",
+        )
 
-    return ImageWidget({"frame": _frame_slider(maps), "switch_off": switch, "object": _object_picker(maps)}, render, width=640)
+    return ImageWidget(
+        {"frame": _frame_slider(maps), "switch_off": switch, "object": _object_picker(maps)}, render, width=640
+    )

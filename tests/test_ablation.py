@@ -16,8 +16,14 @@ def test_variants_are_the_papers_switches():
 
 def test_run_ablation_trains_and_scores_each_variant(tmp_path):
     results, table = run_ablation(
-        "smoke", tmp_path, variants=["DGMPM", "-EDM"], max_frames=4,
-        size=(48, 64), val_data="data_samples/synthetic", val_every=0, checkpoint_every=0,
+        "smoke",
+        tmp_path,
+        variants=["DGMPM", "-EDM"],
+        max_frames=4,
+        size=(48, 64),
+        val_data="data_samples/synthetic",
+        val_every=0,
+        checkpoint_every=0,
     )
     assert list(results) == ["DGMPM", "-EDM", "flow baseline", "copy baseline"]
     for name in ("dgmpm", "edm"):
@@ -31,7 +37,9 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
         per_seq = list(csv.DictReader(f))
     assert len(per_seq) == sum(len(res.per_object) for res in results.values())
     edm_rows = [r for r in per_seq if r["method"] == "-EDM"]
-    assert [float(r["J-Mean"]) for r in edm_rows] == pytest.approx([o["J-Mean"] for o in results["-EDM"].per_object], abs=1e-4)
+    assert [float(r["J-Mean"]) for r in edm_rows] == pytest.approx(
+        [o["J-Mean"] for o in results["-EDM"].per_object], abs=1e-4
+    )
     assert "| -EDM |" in (tmp_path / "ablation.md").read_text()
     with open(tmp_path / "table_iv.csv") as f:
         table_iv = {r["method"]: r for r in csv.DictReader(f)}
@@ -68,7 +76,6 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from dgmpm_lite.report import plot_accuracy_vs_runtime, runtime_points
 from dgmpm_lite.ablation import (  # noqa: E402
     PAPER_TABLE_IV,
     PAPER_TABLE_IV_FULL,
@@ -90,6 +97,7 @@ from dgmpm_lite.ablation import (  # noqa: E402
 )
 from dgmpm_lite.infer import propagate  # noqa: E402
 from dgmpm_lite.metrics import GLOBAL_COLUMNS, DatasetResults  # noqa: E402
+from dgmpm_lite.report import plot_accuracy_vs_runtime, runtime_points  # noqa: E402
 
 
 def _result(j: float, f: float, spf: float | None = 0.25) -> DatasetResults:
@@ -103,11 +111,11 @@ def _result(j: float, f: float, spf: float | None = 0.25) -> DatasetResults:
 
 def _hand_made_results() -> dict:
     return {
-        "DGMPM": _result(0.60, 0.70, 0.30),          # J&F 65.0
-        "-EDM": _result(0.50, 0.56, 0.20),           # 53.0, delta -12.0
-        "-PM": _result(0.62, 0.70, 0.25),            # 66.0, delta +1.0 (beats the full model)
-        "-SAB": _result(0.58, 0.66, 0.28),           # 62.0, delta -3.0
-        "-SAB+CAB": _result(0.59, 0.69, 0.29),       # 64.0, delta -1.0
+        "DGMPM": _result(0.60, 0.70, 0.30),  # J&F 65.0
+        "-EDM": _result(0.50, 0.56, 0.20),  # 53.0, delta -12.0
+        "-PM": _result(0.62, 0.70, 0.25),  # 66.0, delta +1.0 (beats the full model)
+        "-SAB": _result(0.58, 0.66, 0.28),  # 62.0, delta -3.0
+        "-SAB+CAB": _result(0.59, 0.69, 0.29),  # 64.0, delta -1.0
         "flow baseline": _result(0.40, 0.44, 0.01),  # 42.0
         "copy baseline": _result(0.20, 0.24, 0.001),  # 22.0
     }
@@ -143,7 +151,10 @@ def test_table_iv_rows_from_hand_made_results(tmp_path):
     md = table_iv_markdown(rows)
     lines = md.splitlines()
     assert len(lines) == 2 + len(rows)
-    assert "| -EDM | no embedding distance module | 50.0 | 56.0 | 53.0 | -12.0 | 50.6 | 53.2 | 51.9 | -10.2 | 0.200 |" in lines
+    assert (
+        "| -EDM | no embedding distance module | 50.0 | 56.0 | 53.0 | -12.0 | 50.6 | 53.2 | 51.9 | -10.2 | 0.200 |"
+        in lines
+    )
     assert lines[-1].startswith("| copy baseline |") and "| – |" in lines[-1]
 
     csv_path, md_path = write_table_iv(rows, tmp_path / "figs")
@@ -206,14 +217,16 @@ def test_runtime_points_and_table_plot():
 
 def _save_untrained_variants(root, names):
     """Untrained tiny models exported like run_ablation does (<root>/<variant>/model.pt)."""
-    from dgmpm_lite.checkpoints import atomic_save, CHECKPOINT_FORMAT, export_model
+    from dgmpm_lite.checkpoints import CHECKPOINT_FORMAT, atomic_save, export_model
 
     for name in names:
         torch.manual_seed(len(name))
         model = DGMPM(weights=None, width=8, **VARIANTS[name])
         run = variant_dir(root, name)
         run.mkdir(parents=True)
-        atomic_save({"format": CHECKPOINT_FORMAT, "model_config": model.config, "model": model.state_dict()}, run / "last.pt")
+        atomic_save(
+            {"format": CHECKPOINT_FORMAT, "model_config": model.config, "model": model.state_dict()}, run / "last.pt"
+        )
         export_model(run / "last.pt", run / "model.pt")
 
 
@@ -379,7 +392,13 @@ def test_larger_val_data_is_made_once_with_the_committed_settings(tmp_path):
     assert len(videos) == 1 and videos[0].size == committed[0].size and len(videos[0]) == len(committed[0])
     assert not np.array_equal(videos[0].frame(0), committed[0].frame(0))  # another seed
     stamp = (root / "larger_val.json").stat().st_mtime_ns
-    assert larger_val_data(tmp_path / "val", num_videos=1) == root and (root / "larger_val.json").stat().st_mtime_ns == stamp
-    assert json.loads((root / "larger_val.json").read_text())["config"] == json.loads((data_samples_root() / "manifest.json").read_text())["config"]
+    assert (
+        larger_val_data(tmp_path / "val", num_videos=1) == root
+        and (root / "larger_val.json").stat().st_mtime_ns == stamp
+    )
+    assert (
+        json.loads((root / "larger_val.json").read_text())["config"]
+        == json.loads((data_samples_root() / "manifest.json").read_text())["config"]
+    )
     with pytest.raises(ValueError, match="num_videos"):
         larger_val_data(tmp_path / "v0", num_videos=0)

@@ -1,4 +1,5 @@
-"""The bad-input matrix: each row is a mistake a user makes; each must give one clear line, exit 2, and touch nothing."""
+"""The bad-input matrix: each row is a mistake a user makes; each must give one clear line, exit 2,
+and touch nothing."""
 
 import hashlib
 import os
@@ -13,7 +14,11 @@ from dgmpm_lite.cli import main
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -57,35 +62,98 @@ SEG = ["segment", "--frames", "good", "--first-mask", "mask_good.png", "--method
 
 # (row of the issue, arguments, fragment of the one-line message)
 MATRIX = [
-    ("1 overlay fps negative", SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "-5"], "--fps: must be between 0 and 240"),
-    ("1 overlay fps zero", SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "0"], "--fps: must be between 0 and 240"),
-    ("1 overlay fps huge", SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "100000"], "--fps: must be between 0 and 240"),
-    ("1 overlay fps nan", SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "nan"], "--fps: must be between 0 and 240"),
-    ("1 overlay missing folder", SEG + ["--out", "out/f", "--overlay", "missing_dir/x.mp4"], "missing_dir does not exist"),
+    (
+        "1 overlay fps negative",
+        SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "-5"],
+        "--fps: must be between 0 and 240",
+    ),
+    (
+        "1 overlay fps zero",
+        SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "0"],
+        "--fps: must be between 0 and 240",
+    ),
+    (
+        "1 overlay fps huge",
+        SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "100000"],
+        "--fps: must be between 0 and 240",
+    ),
+    (
+        "1 overlay fps nan",
+        SEG + ["--out", "out/f", "--overlay", "out/f.mp4", "--fps", "nan"],
+        "--fps: must be between 0 and 240",
+    ),
+    (
+        "1 overlay missing folder",
+        SEG + ["--out", "out/f", "--overlay", "missing_dir/x.mp4"],
+        "missing_dir does not exist",
+    ),
     ("1 overlay gif", SEG + ["--out", "out/f", "--overlay", "x.gif"], "name it .mp4 or .avi"),
-    ("2 damaged video", ["segment", "--frames", "damaged.mp4", "--first-mask", "mask_good.png", "--method", "copy", "--out", "out/d"],
-     "can be decoded: the file is damaged"),
-    ("4 frames sharing a name", ["segment", "--frames", "twins", "--first-mask", "mask_good.png", "--method", "copy", "--out", "out/t"],
-     "holds both 00001.jpg and 00001.png"),
+    (
+        "2 damaged video",
+        ["segment", "--frames", "damaged.mp4", "--first-mask", "mask_good.png", "--method", "copy", "--out", "out/d"],
+        "can be decoded: the file is damaged",
+    ),
+    (
+        "4 frames sharing a name",
+        ["segment", "--frames", "twins", "--first-mask", "mask_good.png", "--method", "copy", "--out", "out/t"],
+        "holds both 00001.jpg and 00001.png",
+    ),
     ("5 cuda without cuda: segment", SEG + ["--out", "out/c", "--device", "cuda"], "CUDA is not available"),
     ("5 cuda without cuda: compare", ["compare", "--device", "cuda", "--no-baselines"], "CUDA is not available"),
     ("5 cuda without cuda: benchmark", ["benchmark", "--device", "cuda"], "CUDA is not available"),
-    ("5 checkpoint with a format key only", SEG[:-2] + ["--out", "out/k", "--checkpoint", "format_only.pt"], "is incomplete (no model_config or model)"),
+    (
+        "5 checkpoint with a format key only",
+        SEG[:-2] + ["--out", "out/k", "--checkpoint", "format_only.pt"],
+        "is incomplete (no model_config or model)",
+    ),
     ("5 out under a file", SEG + ["--out", "a_file/sub"], "a_file is a file, not a folder"),
     ("5 benchmark negative threads", ["benchmark", "--threads", "-4"], "--threads: must be 0 or more"),
-    ("5 train size not a size", ["train", "--config", "smoke", "--out", "run", "--set", "size=abc"], "size must be [height, width]"),
-    ("5 train: cuda without cuda", ["train", "--config", "smoke", "--out", "run", "--device", "cuda"], "CUDA is not available"),
-    ("5 train out under a file", ["train", "--config", "smoke", "--out", "a_file/run"], "a_file is a file, not a folder"),
-    ("6 another run's folder without its checkpoint", ["train", "--config", "smoke", "--out", "other_run"],
-     "holds config.json, train_log.csv of another run but no last.pt; pass --overwrite"),
-    ("weak: --export clash found before training", ["train", "--config", "smoke", "--out", "run", "--export", "model_exists.pt"],
-     "export model_exists.pt exists; pass --overwrite"),
-    ("weak: unsafe pickle", SEG[:-2] + ["--out", "out/u", "--checkpoint", "unsafe.pt"], "dgmpm_lite loads weights only, for safety"),
-    ("weak: a missing relative path is named as typed", SEG[:-2] + ["--out", "out/m", "--checkpoint", "missing.pt"],
-     "checkpoint not found: missing.pt"),
-    ("weak: --max-frames negative", ["compare", "--max-frames", "-5", "--no-baselines"], "--max-frames: must be 0 or more"),
+    (
+        "5 train size not a size",
+        ["train", "--config", "smoke", "--out", "run", "--set", "size=abc"],
+        "size must be [height, width]",
+    ),
+    (
+        "5 train: cuda without cuda",
+        ["train", "--config", "smoke", "--out", "run", "--device", "cuda"],
+        "CUDA is not available",
+    ),
+    (
+        "5 train out under a file",
+        ["train", "--config", "smoke", "--out", "a_file/run"],
+        "a_file is a file, not a folder",
+    ),
+    (
+        "6 another run's folder without its checkpoint",
+        ["train", "--config", "smoke", "--out", "other_run"],
+        "holds config.json, train_log.csv of another run but no last.pt; pass --overwrite",
+    ),
+    (
+        "weak: --export clash found before training",
+        ["train", "--config", "smoke", "--out", "run", "--export", "model_exists.pt"],
+        "export model_exists.pt exists; pass --overwrite",
+    ),
+    (
+        "weak: unsafe pickle",
+        SEG[:-2] + ["--out", "out/u", "--checkpoint", "unsafe.pt"],
+        "dgmpm_lite loads weights only, for safety",
+    ),
+    (
+        "weak: a missing relative path is named as typed",
+        SEG[:-2] + ["--out", "out/m", "--checkpoint", "missing.pt"],
+        "checkpoint not found: missing.pt",
+    ),
+    (
+        "weak: --max-frames negative",
+        ["compare", "--max-frames", "-5", "--no-baselines"],
+        "--max-frames: must be 0 or more",
+    ),
     ("weak: hints name CLI flags", ["compare", "--split", "nosuch", "--no-baselines"], "give --split ''"),
-    ("7 compare one name twice", ["compare", "--model", "a=synthetic", "a=davis", "--no-baselines"], "the name 'a' is given twice"),
+    (
+        "7 compare one name twice",
+        ["compare", "--model", "a=synthetic", "a=davis", "--no-baselines"],
+        "the name 'a' is given twice",
+    ),
 ]
 
 
@@ -136,3 +204,22 @@ def test_weak_reuse_takes_a_shipped_models_name():
     assert isinstance(reuse_variant("synthetic", "cpu", "DGMPM"), DGMPM)  # as --reuse DGMPM=synthetic
     with pytest.raises(ValueError, match="cannot stand for '-PM'"):
         reuse_variant("synthetic", "cpu", "-PM")
+
+
+def test_a_bug_keeps_its_traceback_and_debug_shows_one_for_bad_input(fx, monkeypatch, capsys):
+    """A ValueError raised inside a library (a bug, not the user's input) is not turned into a
+    one-line message; --debug re-raises even the deliberate one-line errors."""
+    import dgmpm_lite.cli as cli
+
+    def buggy(args):
+        np.zeros(-1)  # ValueError raised by numpy: "negative dimensions are not allowed"
+
+    monkeypatch.setattr(cli, "_benchmark", buggy)
+    with pytest.raises(ValueError, match="negative dimensions"):
+        main(["benchmark"])
+    monkeypatch.undo()
+    bad_size = ["train", "--out", "out/x", "--set", "size=abc"]
+    with pytest.raises(ValueError, match="size must be"):
+        main(["--debug", *bad_size])
+    assert main(bad_size) == 2
+    assert "size must be" in capsys.readouterr().err

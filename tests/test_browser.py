@@ -30,7 +30,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import REPO_ROOT
 
 pytestmark = pytest.mark.browser
@@ -58,7 +57,7 @@ SLIDER_HANDLE = ".noUi-handle"
 SLIDER_READOUT = ".widget-readout"
 WIDGET_IMAGE = "img.widget-image"
 
-TINY_NOTEBOOK_CODE = '''\
+TINY_NOTEBOOK_CODE = """\
 import io
 import ipywidgets as widgets
 from PIL import Image as PILImage
@@ -72,7 +71,7 @@ slider = widgets.IntSlider(value=0, min=0, max=5, description="frame")
 image = widgets.Image(value=frame_png(0), format="png", width=192)
 slider.observe(lambda change: setattr(image, "value", frame_png(change["new"])), names="value")
 widgets.VBox([slider, image])
-'''
+"""
 
 # Quiet, self-contained JupyterLab: no news/update toasts over the page, every cell in the DOM.
 LAB_SETTINGS = {

@@ -34,7 +34,22 @@ def global_jf(folder):
 def test_segment_then_evaluate_a_baseline(clip, tmp_path, capsys):
     frames_dir, gt_dir = clip
     out = tmp_path / "results" / "disc"
-    assert main(["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png"), "--out", str(out), "--method", "copy"]) == 0
+    assert (
+        main(
+            [
+                "segment",
+                "--frames",
+                str(frames_dir),
+                "--first-mask",
+                str(gt_dir / "00000.png"),
+                "--out",
+                str(out),
+                "--method",
+                "copy",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == [f"{t:05d}.png" for t in range(6)]
     np.testing.assert_array_equal(read_label_png(out / "00004.png"), read_label_png(gt_dir / "00000.png"))
     assert main(["evaluate", "--gt", str(gt_dir.parent), "--results", str(out.parent)]) == 0
@@ -52,10 +67,38 @@ def test_segment_then_evaluate_a_baseline(clip, tmp_path, capsys):
 def test_segment_with_a_trained_checkpoint_and_overlay(clip, tmp_path):
     frames_dir, gt_dir = clip
     ckpt = tmp_path / "model.pt"
-    assert main(["train", "--config", "smoke", "--out", str(tmp_path / "run"), "--set", "size=[48,64]", "val_data=\"\"", "--export", str(ckpt)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                "smoke",
+                "--out",
+                str(tmp_path / "run"),
+                "--set",
+                "size=[48,64]",
+                'val_data=""',
+                "--export",
+                str(ckpt),
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "res"
     overlay = tmp_path / "overlay.mp4"
-    args = ["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png"), "--out", str(out), "--checkpoint", str(ckpt), "--overlay", str(overlay)]
+    args = [
+        "segment",
+        "--frames",
+        str(frames_dir),
+        "--first-mask",
+        str(gt_dir / "00000.png"),
+        "--out",
+        str(out),
+        "--checkpoint",
+        str(ckpt),
+        "--overlay",
+        str(overlay),
+    ]
     assert main(args) == 0
     assert len(list(out.glob("*.png"))) == 6 and overlay.stat().st_size > 0
     before = (out / "00002.png").read_bytes()
@@ -66,13 +109,56 @@ def test_segment_with_a_trained_checkpoint_and_overlay(clip, tmp_path):
 
 def test_clear_errors_and_nonzero_exit(clip, tmp_path, capsys):
     frames_dir, gt_dir = clip
-    assert main(["segment", "--frames", str(tmp_path / "nope"), "--first-mask", str(gt_dir / "00000.png"), "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "segment",
+                "--frames",
+                str(tmp_path / "nope"),
+                "--first-mask",
+                str(gt_dir / "00000.png"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "not found" in capsys.readouterr().err
     empty = tmp_path / "empty.png"
     write_label_png(empty, np.zeros((64, 96), np.uint8))
-    assert main(["segment", "--frames", str(frames_dir), "--first-mask", str(empty), "--out", str(tmp_path / "o"), "--method", "copy"]) == 2
+    assert (
+        main(
+            [
+                "segment",
+                "--frames",
+                str(frames_dir),
+                "--first-mask",
+                str(empty),
+                "--out",
+                str(tmp_path / "o"),
+                "--method",
+                "copy",
+            ]
+        )
+        == 2
+    )
     assert "empty" in capsys.readouterr().err
-    assert main(["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png"), "--out", str(tmp_path / "o"), "--checkpoint", str(tmp_path / "missing.pt")]) == 2
+    assert (
+        main(
+            [
+                "segment",
+                "--frames",
+                str(frames_dir),
+                "--first-mask",
+                str(gt_dir / "00000.png"),
+                "--out",
+                str(tmp_path / "o"),
+                "--checkpoint",
+                str(tmp_path / "missing.pt"),
+            ]
+        )
+        == 2
+    )
     assert "checkpoint" in capsys.readouterr().err
     assert main(["evaluate", "--gt", str(gt_dir.parent), "--results", str(tmp_path / "none")]) == 2
     assert main(["train", "--config", "nosuchpreset", "--out", str(tmp_path / "r")]) == 2
@@ -89,11 +175,43 @@ def test_every_command_has_help(command, capsys):
 
 def test_compare_scores_checkpoints_and_baselines_on_the_same_videos(tmp_path, capsys):
     ckpt = tmp_path / "m.pt"
-    assert main(["train", "--config", "smoke", "--out", str(tmp_path / "run"), "--set", "size=[48,64]", "val_data=\"\"", "--export", str(ckpt)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                "smoke",
+                "--out",
+                str(tmp_path / "run"),
+                "--set",
+                "size=[48,64]",
+                'val_data=""',
+                "--export",
+                str(ckpt),
+            ]
+        )
+        == 0
+    )
     out_csv = tmp_path / "table.csv"
     per_seq = tmp_path / "per_seq.csv"
-    assert main(["compare", "--model", f"tiny={ckpt}", "--max-frames", "4", "--device", "cpu", "--out", str(out_csv),
-                 "--per-sequence", str(per_seq)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--model",
+                f"tiny={ckpt}",
+                "--max-frames",
+                "4",
+                "--device",
+                "cpu",
+                "--out",
+                str(out_csv),
+                "--per-sequence",
+                str(per_seq),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     for name in ("| tiny |", "| flow baseline |", "| copy baseline |"):
         assert name in printed
@@ -118,7 +236,9 @@ def test_ablation_variants_without_dash_and_unknown_variant(tmp_path, capsys, mo
     import dgmpm_lite.ablation as ablation
 
     seen = {}
-    monkeypatch.setattr(ablation, "run_ablation", lambda config, out, variants, *a: seen.setdefault("v", variants) and ({}, "table"))
+    monkeypatch.setattr(
+        ablation, "run_ablation", lambda config, out, variants, *a: seen.setdefault("v", variants) and ({}, "table")
+    )
     assert main(["ablation", "--out", str(tmp_path), "--variants", "DGMPM,EDM,-PM,SAB+CAB"]) == 0
     assert seen["v"] == ["DGMPM", "-EDM", "-PM", "-SAB+CAB"]
     assert main(["ablation", "--out", str(tmp_path), "--variants", "EDM,NOPE"]) == 2
@@ -129,7 +249,11 @@ def test_ablation_reuse_names_a_variant_and_a_model(tmp_path, capsys, monkeypatc
     import dgmpm_lite.ablation as ablation
 
     seen = {}
-    monkeypatch.setattr(ablation, "run_ablation", lambda config, out, variants, b, m, o, reuse: seen.update(v=variants, r=reuse) or ({}, "table"))
+    monkeypatch.setattr(
+        ablation,
+        "run_ablation",
+        lambda config, out, variants, b, m, o, reuse: seen.update(v=variants, r=reuse) or ({}, "table"),
+    )
     assert main(["ablation", "--out", str(tmp_path), "--reuse", "DGMPM=a.pt", "--reuse", "EDM=b.pt"]) == 0
     assert seen["r"] == {"DGMPM": "a.pt", "-EDM": "b.pt"} and seen["v"] == list(ablation.VARIANTS)
     for bad in ("DGMPM", "DGMPM=", "all=a.pt", "NOPE=a.pt"):
@@ -143,7 +267,9 @@ def test_segment_uses_the_davis_model_unless_told_otherwise(clip, tmp_path, monk
 
     loaded = []
     real_load = checkpoints.load_model
-    monkeypatch.setattr(checkpoints, "load_model", lambda path, *a, **k: loaded.append(Path(path).name) or real_load(path, *a, **k))
+    monkeypatch.setattr(
+        checkpoints, "load_model", lambda path, *a, **k: loaded.append(Path(path).name) or real_load(path, *a, **k)
+    )
     frames_dir, gt_dir = clip
     base = ["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png")]
     assert main(base + ["--out", str(tmp_path / "a")]) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import cv2
@@ -38,7 +37,9 @@ def _frame(h: int = 40, w: int = 64, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 255, (h, w, 3), dtype=np.uint8)
 
 
-def _make_davis(root: Path, n_frames: int = 4, res: str = "480p", seqs=("alpha", "beta"), imageset: str = "2017") -> Path:
+def _make_davis(
+    root: Path, n_frames: int = 4, res: str = "480p", seqs=("alpha", "beta"), imageset: str = "2017"
+) -> Path:
     for s in seqs:
         for t in range(n_frames):
             write_jpeg(root / "JPEGImages" / res / s / f"{t:05d}.jpg", _frame(seed=t))
@@ -115,7 +116,9 @@ def test_davis2016_imageset_lines_and_grayscale(tmp_path: Path) -> None:
     root = tmp_path / "D16"
     for t in range(3):
         write_jpeg(root / "JPEGImages" / "480p" / "cow" / f"{t:05d}.jpg", _frame())
-        Image.fromarray((_labels() > 0).astype(np.uint8) * 255).save(_mk(root / "Annotations" / "480p" / "cow" / f"{t:05d}.png"))
+        Image.fromarray((_labels() > 0).astype(np.uint8) * 255).save(
+            _mk(root / "Annotations" / "480p" / "cow" / f"{t:05d}.png")
+        )
     (root / "ImageSets" / "480p").mkdir(parents=True)
     (root / "ImageSets" / "480p" / "train.txt").write_text(
         "".join(f"/JPEGImages/480p/cow/{t:05d}.jpg /Annotations/480p/cow/{t:05d}.png\n" for t in range(3))

@@ -93,7 +93,9 @@ def test_list_of_synthetic_videos_gives_per_object_targets() -> None:
         s = ds[i]
         ids.add(s["object_id"])
         # without geometric augmentation the target mask is that object's resized mask
-        np.testing.assert_array_equal(s["target_mask"][0].numpy(), (v.labels[s["target_index"]] == s["object_id"]).astype(np.float32))
+        np.testing.assert_array_equal(
+            s["target_mask"][0].numpy(), (v.labels[s["target_index"]] == s["object_id"]).astype(np.float32)
+        )
     assert ids == {1, 2, 3}
 
 
@@ -150,7 +152,10 @@ def test_lucid_dream_recomposes() -> None:
 
 
 def test_static_triplets() -> None:
-    pairs = [(v.frames[0], v.labels[0]) for v in (generate_video(SyntheticConfig(height=64, width=96, num_frames=1), s) for s in (1, 2))]
+    pairs = [
+        (v.frames[0], v.labels[0])
+        for v in (generate_video(SyntheticConfig(height=64, width=96, num_frames=1), s) for s in (1, 2))
+    ]
     ds = StaticTripletDataset(pairs, size=(64, 96), length=8, seed=0)
     assert len(ds) == 8
     for i in range(4):

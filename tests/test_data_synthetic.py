@@ -66,7 +66,14 @@ def _first_gap(area: np.ndarray) -> tuple[int, int]:
 
 
 def test_full_occlusion_behind_pillar_and_back() -> None:
-    cfg = SyntheticConfig(**{**SMALL, "num_frames": 24}, num_targets=(1, 1), p_occluder_pass=1.0, p_exit=0.0, num_distractors=(0, 0), num_occluders=(0, 0))
+    cfg = SyntheticConfig(
+        **{**SMALL, "num_frames": 24},
+        num_targets=(1, 1),
+        p_occluder_pass=1.0,
+        p_exit=0.0,
+        num_distractors=(0, 0),
+        num_occluders=(0, 0),
+    )
     for seed in range(3):
         v = generate_video(cfg, seed)
         assert v.objects[0]["event"] == "behind_occluder"
@@ -81,7 +88,15 @@ def test_full_occlusion_behind_pillar_and_back() -> None:
 
 
 def test_target_passes_fully_behind_another_target() -> None:
-    cfg = SyntheticConfig(**{**SMALL, "num_frames": 20}, num_targets=(2, 2), p_target_cross=1.0, p_occluder_pass=0.0, p_exit=0.0, num_distractors=(0, 0), num_occluders=(0, 0))
+    cfg = SyntheticConfig(
+        **{**SMALL, "num_frames": 20},
+        num_targets=(2, 2),
+        p_target_cross=1.0,
+        p_occluder_pass=0.0,
+        p_exit=0.0,
+        num_distractors=(0, 0),
+        num_occluders=(0, 0),
+    )
     for seed in range(3):
         v = generate_video(cfg, seed)
         assert v.objects[1]["event"] == "behind_target"
@@ -93,7 +108,14 @@ def test_target_passes_fully_behind_another_target() -> None:
 
 
 def test_leaves_and_reenters_the_frame() -> None:
-    cfg = SyntheticConfig(**{**SMALL, "num_frames": 24}, num_targets=(1, 1), p_exit=1.0, p_occluder_pass=0.0, num_distractors=(0, 0), num_occluders=(0, 0))
+    cfg = SyntheticConfig(
+        **{**SMALL, "num_frames": 24},
+        num_targets=(1, 1),
+        p_exit=1.0,
+        p_occluder_pass=0.0,
+        num_distractors=(0, 0),
+        num_occluders=(0, 0),
+    )
     v = generate_video(cfg, 5)
     assert v.objects[0]["event"] == "exit_reenter"
     states = v.states(1)
@@ -104,7 +126,16 @@ def test_leaves_and_reenters_the_frame() -> None:
 
 
 def test_distractor_looks_like_its_target() -> None:
-    cfg = SyntheticConfig(**SMALL, num_targets=(1, 2), num_distractors=(1, 1), p_occluder_pass=0.0, num_occluders=(0, 0), illumination_change=0.0, noise_std=0.0, p_exit=0.0)
+    cfg = SyntheticConfig(
+        **SMALL,
+        num_targets=(1, 2),
+        num_distractors=(1, 1),
+        p_occluder_pass=0.0,
+        num_occluders=(0, 0),
+        illumination_change=0.0,
+        noise_std=0.0,
+        p_exit=0.0,
+    )
     checked = 0
     for seed in range(6):
         v = generate_video(cfg, seed)
@@ -217,11 +248,17 @@ def test_data_samples_regenerate_identically() -> None:
 
     same_pillow = manifest["versions"]["pillow"] == PIL.__version__
     for t in range(len(v)):
-        np.testing.assert_array_equal(read_label_png(SAMPLES / "Annotations" / res / entry["name"] / f"{t:05d}.png"), v.labels[t])
-        np.testing.assert_array_equal(read_label_png(SAMPLES / "Instances" / res / entry["name"] / f"{t:05d}.png"), v.instances[t])
+        np.testing.assert_array_equal(
+            read_label_png(SAMPLES / "Annotations" / res / entry["name"] / f"{t:05d}.png"), v.labels[t]
+        )
+        np.testing.assert_array_equal(
+            read_label_png(SAMPLES / "Instances" / res / entry["name"] / f"{t:05d}.png"), v.instances[t]
+        )
         committed = (SAMPLES / "JPEGImages" / res / entry["name"] / f"{t:05d}.jpg").read_bytes()
         buf = _io.BytesIO()
-        Image.fromarray(v.frames[t]).save(buf, format="JPEG", quality=manifest["jpeg_quality"], subsampling=2, optimize=False)
+        Image.fromarray(v.frames[t]).save(
+            buf, format="JPEG", quality=manifest["jpeg_quality"], subsampling=2, optimize=False
+        )
         a = np.asarray(Image.open(_io.BytesIO(committed)).convert("RGB"), dtype=int)
         b = np.asarray(Image.open(buf).convert("RGB"), dtype=int)
         if same_pillow:

@@ -16,7 +16,9 @@ def tiny_video(t=4, h=64, w=96):
     masks = np.zeros((t, h, w), np.uint8)
     for i in range(t):
         frames[i] = ((np.sin(xx / 3.0) > 0) * 60 + 40)[..., None]
-        for obj, (cy, cx, colour) in enumerate([(20, 20 + 3 * i, (220, 40, 40)), (44, 60 + 2 * i, (40, 200, 60))], start=1):
+        for obj, (cy, cx, colour) in enumerate(
+            [(20, 20 + 3 * i, (220, 40, 40)), (44, 60 + 2 * i, (40, 200, 60))], start=1
+        ):
             disc = (yy - cy) ** 2 + (xx - cx) ** 2 < 100
             frames[i][disc] = colour
             masks[i][disc] = obj
@@ -113,7 +115,9 @@ def test_knockout_refuses_a_component_the_model_lacks():
         explore.distance_map_image(maps, 1, 1)
 
 
-@pytest.mark.parametrize("make", [widgets.frame_scrubber, widgets.anchor_explorer, widgets.distance_map_viewer, widgets.attention_viewer])
+@pytest.mark.parametrize(
+    "make", [widgets.frame_scrubber, widgets.anchor_explorer, widgets.distance_map_viewer, widgets.attention_viewer]
+)
 def test_moving_the_frame_slider_changes_the_picture(make, maps):
     w = make(maps)
     before = w.image.value

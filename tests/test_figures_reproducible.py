@@ -23,7 +23,11 @@ def _table(path):
     if path.suffix == ".csv":
         rows = list(csv.reader(io.StringIO(text)))
     else:
-        rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines() if line.startswith("|")]
+        rows = [
+            [c.strip() for c in line.strip().strip("|").split("|")]
+            for line in text.splitlines()
+            if line.startswith("|")
+        ]
     if not rows:
         return text
     keep = [i for i, name in enumerate(rows[0]) if not _timed(name)]

@@ -100,8 +100,8 @@ def test_autocast_dtype_per_device(monkeypatch):
 
 @pytest.fixture(scope="module")
 def shipped_video():
-    from dgmpm_lite.data import DavisDataset, data_samples_root
     from dgmpm_lite.checkpoints import DEFAULT_CHECKPOINT, load_model
+    from dgmpm_lite.data import DavisDataset, data_samples_root
 
     seq = DavisDataset(data_samples_root(), split="val")[0]
     return load_model(DEFAULT_CHECKPOINT), [seq.frame(i) for i in range(10)], seq.mask(0)

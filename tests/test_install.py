@@ -6,17 +6,31 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import REPO_ROOT
+from PIL import Image
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """``pip install --no-deps --target`` of this checkout, built offline with the venv's setuptools."""
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(target),
-                    str(REPO_ROOT)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(REPO_ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return target
 
 
@@ -29,7 +43,10 @@ def run_installed(installed, cwd, *code_or_args, module=False):
 
 @pytest.mark.slow
 def test_installed_copy_finds_models_and_samples(installed, tmp_path):
-    r = run_installed(installed, tmp_path, """
+    r = run_installed(
+        installed,
+        tmp_path,
+        """
 import dgmpm_lite
 from dgmpm_lite.data import DavisDataset, data_samples_root
 from dgmpm_lite.checkpoints import load_default_model
@@ -37,7 +54,9 @@ assert str(dgmpm_lite.__file__).startswith(%r), dgmpm_lite.__file__
 assert dgmpm_lite.SAMPLES_ROOT.parent == __import__("pathlib").Path(dgmpm_lite.__file__).parent
 print(load_default_model().working_short_side, load_default_model(real_footage=True).working_short_side)
 print(len(DavisDataset(data_samples_root(), split="val")))
-""" % str(installed))
+"""
+        % str(installed),
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["128", "160", "4"]  # the short sides they were trained at
 
@@ -47,8 +66,19 @@ def test_installed_segment_runs_on_a_sample_video(installed, tmp_path):
     samples = installed / "dgmpm_lite" / "data_samples" / "synthetic"
     frames = samples / "JPEGImages" / "192p" / "val_000"
     first = samples / "Annotations" / "192p" / "val_000" / "00000.png"
-    r = run_installed(installed, tmp_path, "dgmpm_lite", "segment", "--frames", str(frames), "--first-mask", str(first),
-                      "--out", "masks", module=True)
+    r = run_installed(
+        installed,
+        tmp_path,
+        "dgmpm_lite",
+        "segment",
+        "--frames",
+        str(frames),
+        "--first-mask",
+        str(first),
+        "--out",
+        "masks",
+        module=True,
+    )
     assert r.returncode == 0, r.stderr
     masks = sorted((tmp_path / "masks").iterdir())
     assert len(masks) == len(list(frames.iterdir()))

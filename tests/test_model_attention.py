@@ -1,6 +1,5 @@
 """Attention blocks (III-C-2, eq. 6-8) and the DFN channel attention block."""
 
-import pytest
 import torch
 import torch.nn.functional as F
 
@@ -24,8 +23,12 @@ def test_spatial_block_composes_eq_6_to_8():
     shallow, deep = torch.randn(1, 3, 8, 8), torch.randn(1, 4, 4, 4)
     out, alpha = block(shallow, deep)
     up = F.interpolate(deep, size=(8, 8), mode="bilinear", align_corners=False)  # Up(F_d)
-    f = F.conv2d(F.relu(F.conv2d(torch.cat([up, shallow], 1), block.w1.weight, block.w1.bias, padding=1)),
-                 block.w2.weight, block.w2.bias, padding=1)  # eq. 7
+    f = F.conv2d(
+        F.relu(F.conv2d(torch.cat([up, shallow], 1), block.w1.weight, block.w1.bias, padding=1)),
+        block.w2.weight,
+        block.w2.bias,
+        padding=1,
+    )  # eq. 7
     expected_alpha = torch.sigmoid(f)  # eq. 6
     torch.testing.assert_close(alpha, expected_alpha)
     torch.testing.assert_close(out[:, :4], up)  # eq. 8, first part: Up(F_d)

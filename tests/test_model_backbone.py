@@ -10,7 +10,14 @@ from torchvision.models import ResNet18_Weights
 from dgmpm_lite.model import FeatureExtractor, load_resnet
 
 
-@pytest.mark.parametrize("arch,channels", [("resnet18", (64, 64, 128, 256, 512)), ("resnet50", (64, 256, 512, 1024, 2048)), ("efficientnet_lite0", (16, 24, 40, 112, 320))])
+@pytest.mark.parametrize(
+    "arch,channels",
+    [
+        ("resnet18", (64, 64, 128, 256, 512)),
+        ("resnet50", (64, 256, 512, 1024, 2048)),
+        ("efficientnet_lite0", (16, 24, 40, 112, 320)),
+    ],
+)
 def test_side_outputs_and_embedding(arch, channels):
     fx = FeatureExtractor(arch, weights=None).eval()
     x = torch.rand(2, 3, 64, 96)
@@ -60,7 +67,9 @@ def test_offline_imagenet_weights_warn_and_fall_back(monkeypatch):
 
     monkeypatch.setattr(ResNet18_Weights.IMAGENET1K_V1.__class__, "get_state_dict", no_network, raising=False)
     monkeypatch.setattr("torch.hub.load_state_dict_from_url", no_network)
-    with pytest.warns(UserWarning, match="could not download ImageNet weights for resnet18.*random initialisation") as rec:
+    with pytest.warns(
+        UserWarning, match="could not download ImageNet weights for resnet18.*random initialisation"
+    ) as rec:
         net = load_resnet("resnet18", "imagenet")
     assert len(rec) == 1 and "\n" not in str(rec[0].message)
     assert net.eval()(torch.rand(1, 3, 64, 64)).shape == (1, 1000)

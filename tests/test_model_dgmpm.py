@@ -4,10 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from dgmpm_lite.ablation import VARIANTS
 from dgmpm_lite.data.toy import toy_clip
 from dgmpm_lite.model import DGMPM
-
-from dgmpm_lite.ablation import VARIANTS
 
 
 def object_mask(h, w, box):
@@ -48,7 +47,9 @@ def test_encode_reference_once_matches_batched_forward():
     model = DGMPM("resnet18", weights=None).eval()
     h, w = 70, 90
     ref, target = torch.rand(1, 3, h, w), torch.rand(1, 3, h, w)
-    masks = torch.cat([object_mask(h, w, (5, 30, 5, 40)), object_mask(h, w, (35, 65, 45, 85)), object_mask(h, w, (20, 50, 30, 60))])
+    masks = torch.cat(
+        [object_mask(h, w, (5, 30, 5, 40)), object_mask(h, w, (35, 65, 45, 85)), object_mask(h, w, (20, 50, 30, 60))]
+    )
     prev = masks.roll(3, dims=-1)
     with torch.no_grad():
         reference = model.encode_reference(ref, masks)
@@ -68,7 +69,7 @@ def test_padding_does_not_leak_into_anchors():
         reference = model.encode_reference(frame, mask)
         emb = model.encode_target(frame).embedding
     assert emb.shape == (1, 64, 40, 50)
-    bg = (1 - mask)
+    bg = 1 - mask
     torch.testing.assert_close(reference.bg_anchor, (emb * bg).sum((2, 3)) / bg.sum())
 
 
@@ -78,7 +79,9 @@ def test_gradients_reach_every_trainable_parameter(variant):
     frames, masks = toy_clip(64, 64)
     out = model(frames[1:], frames[:1], masks[:1], masks[:1])
     F.cross_entropy(out.logits, masks[1:, 0].long()).backward()
-    missing = [n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or p.grad.abs().sum() == 0)]
+    missing = [
+        n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or p.grad.abs().sum() == 0)
+    ]
     assert missing == []
 
 

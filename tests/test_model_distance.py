@@ -134,7 +134,11 @@ def test_module_wrapper_is_the_function():
 
 def test_empty_foreground_raises():
     with pytest.raises(ValueError, match="no foreground pixel"):
-        embedding_distance(torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4), torch.cat([torch.ones(1, 1, 4, 4) * 0.3, torch.zeros(1, 1, 4, 4)]))
+        embedding_distance(
+            torch.randn(2, 3, 4, 4),
+            torch.randn(2, 3, 4, 4),
+            torch.cat([torch.ones(1, 1, 4, 4) * 0.3, torch.zeros(1, 1, 4, 4)]),
+        )
 
 
 def test_full_foreground_raises():

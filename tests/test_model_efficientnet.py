@@ -1,9 +1,8 @@
 """EfficientNet-Lite0 backbone: ImageNet weights that load offline, and that really classify."""
 
-from pathlib import Path
 import warnings
+from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -63,7 +62,9 @@ def _classify(enc, state, rgb):
     with torch.no_grad():
         f = enc(x)[-1]
         h = F.conv2d(f, state["_conv_head.weight"])
-        h = F.batch_norm(h, state["_bn1.running_mean"], state["_bn1.running_var"], state["_bn1.weight"], state["_bn1.bias"], eps=1e-3)
+        h = F.batch_norm(
+            h, state["_bn1.running_mean"], state["_bn1.running_var"], state["_bn1.weight"], state["_bn1.bias"], eps=1e-3
+        )
         logits = F.linear(F.relu6(h).mean((2, 3)), state["_fc.weight"], state["_fc.bias"])
     return logits[0].softmax(0)
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from dgmpm_lite.data import DavisDataset, SyntheticConfig, generate_video, write_label_png, write_jpeg
+from dgmpm_lite.checkpoints import export_model, load_model, working_short_side
+from dgmpm_lite.config import load_config
+from dgmpm_lite.data import DavisDataset, SyntheticConfig, generate_video, write_jpeg, write_label_png
 from dgmpm_lite.data.cutouts import CutoutSource, look_alike
 from dgmpm_lite.data.samples import ClipDataset
 from dgmpm_lite.data.synthetic import generate_dataset
 from dgmpm_lite.infer import VideoSegmenter, segment_video
 from dgmpm_lite.model import DGMPM
-from dgmpm_lite.checkpoints import export_model, load_model, working_short_side
-from dgmpm_lite.config import load_config
 from dgmpm_lite.train import aggregate_objects, freeze_encoder_levels, init_weights, segmentation_loss, train
 
 
@@ -39,8 +39,16 @@ def fake_davis(tmp_path):
     return root
 
 
-SCENE = SyntheticConfig(height=64, width=96, num_frames=8, num_targets=(2, 3), num_distractors=(1, 1),
-                        num_salient=(1, 1), num_occluders=(0, 0), min_first_visible=0.3)
+SCENE = SyntheticConfig(
+    height=64,
+    width=96,
+    num_frames=8,
+    num_targets=(2, 3),
+    num_distractors=(1, 1),
+    num_salient=(1, 1),
+    num_occluders=(0, 0),
+    min_first_visible=0.3,
+)
 
 
 def test_cutout_source_reads_only_its_split(fake_davis):
@@ -138,7 +146,9 @@ def test_fused_loss_punishes_claiming_another_objects_pixels():
 
 def test_ablation_variant_starts_from_the_full_model(tmp_path):
     full = DGMPM("resnet18", weights=None, width=32)
-    torch.save({"format": "dgmpm_lite.model/1", "model_config": full.config, "model": full.state_dict()}, tmp_path / "f.pt")
+    torch.save(
+        {"format": "dgmpm_lite.model/1", "model_config": full.config, "model": full.state_dict()}, tmp_path / "f.pt"
+    )
     no_pm = DGMPM("resnet18", weights=None, width=32, use_prev_mask=False)
     left = init_weights(no_pm, tmp_path / "f.pt")
     assert all("lateral" in n and "project.weight" in n for n in left)  # only the guide channels differ
@@ -151,9 +161,18 @@ def test_ablation_variant_starts_from_the_full_model(tmp_path):
 
 
 def test_a_clip_stage_trains_and_resumes(tmp_path):
-    cfg = load_config("smoke", size=(48, 64), batch_size=2, synthetic={"num_frames": 6, "num_salient": [0, 1]},
-                      val_data="", checkpoint_every=1, num_workers=0, clip_length=2, max_objects=2,
-                      stages=[{"name": "clip", "kind": "clip", "steps": 3, "lr": 1e-3}])
+    cfg = load_config(
+        "smoke",
+        size=(48, 64),
+        batch_size=2,
+        synthetic={"num_frames": 6, "num_salient": [0, 1]},
+        val_data="",
+        checkpoint_every=1,
+        num_workers=0,
+        clip_length=2,
+        max_objects=2,
+        stages=[{"name": "clip", "kind": "clip", "steps": 3, "lr": 1e-3}],
+    )
     straight = train(cfg, tmp_path / "a", progress=False)
     train(cfg, tmp_path / "b", max_steps=2, progress=False)
     resumed = train(cfg, tmp_path / "b", progress=False)
@@ -226,8 +245,8 @@ def test_a_tiny_object_survives_the_working_size():
 
 
 def test_real_multi_object_benchmark_uses_held_out_sequences_only(shared_data, tmp_path):
-    from dgmpm_lite.data.synthetic import REAL_MULTI_HELD_OUT, make_real_multi
     from dgmpm_lite import REPO_ROOT
+    from dgmpm_lite.data.synthetic import REAL_MULTI_HELD_OUT, make_real_multi
 
     held_out = (REPO_ROOT / REAL_MULTI_HELD_OUT).read_text().split()
     train_split = (REPO_ROOT / "data_samples/davis2016_split/train.txt").read_text().split()

@@ -1,12 +1,11 @@
 """Project plumbing: environment.yml mirrors pyproject.toml, CI calls the README's command."""
 
 import re
+
 import tomllib
-
 import yaml
-from packaging.requirements import Requirement
-
 from conftest import REPO_ROOT
+from packaging.requirements import Requirement
 
 
 def pyproject_requirements() -> dict[str, str]:
@@ -45,8 +44,10 @@ def test_ci_runs_the_readme_test_command():
     readme = (REPO_ROOT / "README.md").read_text()
     commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.M)
     assert "make test" in commands and "make figures" in commands
-    ci = [l.strip() for l in (REPO_ROOT / ".ci" / "run").read_text().splitlines() if l.strip() and not l.startswith("#")]
+    ci = [
+        l.strip() for l in (REPO_ROOT / ".ci" / "run").read_text().splitlines() if l.strip() and not l.startswith("#")
+    ]
     assert ci[-1] == "make test"
     makefile = (REPO_ROOT / "Makefile").read_text()
-    assert "pip install -c constraints.txt -e \".[dev]\"" in makefile
+    assert 'pip install -c constraints.txt -e ".[dev]"' in makefile
     assert "DGMPM_SMOKE=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env" in makefile

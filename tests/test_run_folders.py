@@ -17,10 +17,20 @@ WRITING_MODULES = (train_module, runs_module)  # where the training loop and the
 
 
 def _config(**overrides):
-    base = dict(backbone="efficientnet_lite0", weights=None, width=16, size=(48, 64), synthetic={"num_frames": 6},
-                val_data="", checkpoint_every=1, num_workers=0,
-                stages=[{"name": "video", "kind": "video", "steps": 1, "lr": 1e-3},
-                        {"name": "video-finetune", "kind": "video", "steps": 1, "lr": 3e-4}])
+    base = dict(
+        backbone="efficientnet_lite0",
+        weights=None,
+        width=16,
+        size=(48, 64),
+        synthetic={"num_frames": 6},
+        val_data="",
+        checkpoint_every=1,
+        num_workers=0,
+        stages=[
+            {"name": "video", "kind": "video", "steps": 1, "lr": 1e-3},
+            {"name": "video-finetune", "kind": "video", "steps": 1, "lr": 3e-4},
+        ],
+    )
     return load_config("smoke", **{**base, **overrides})
 
 
@@ -148,15 +158,28 @@ def test_a_stale_temporary_file_of_a_killed_save_is_removed(tmp_path):
     assert not list(folder.glob(".*.tmp-*"))
 
 
-TINY = ["--config", "smoke", "--set", "backbone=efficientnet_lite0", "weights=null", "width=16", "size=[48,64]",
-        "val_data=", "num_workers=0", 'stages=[{"name": "video", "kind": "video", "steps": 3, "lr": 0.001}]']
+TINY = [
+    "--config",
+    "smoke",
+    "--set",
+    "backbone=efficientnet_lite0",
+    "weights=null",
+    "width=16",
+    "size=[48,64]",
+    "val_data=",
+    "num_workers=0",
+    'stages=[{"name": "video", "kind": "video", "steps": 3, "lr": 0.001}]',
+]
 
 
-@pytest.mark.parametrize("saved,overwrite,hint", [
-    (True, False, "interrupted; rerun the same command to resume from its last checkpoint"),
-    (True, True, "interrupted; rerun the same command without --overwrite to resume"),
-    (False, False, "interrupted; nothing of this run was saved yet; rerun the same command to start again"),
-])
+@pytest.mark.parametrize(
+    "saved,overwrite,hint",
+    [
+        (True, False, "interrupted; rerun the same command to resume from its last checkpoint"),
+        (True, True, "interrupted; rerun the same command without --overwrite to resume"),
+        (False, False, "interrupted; nothing of this run was saved yet; rerun the same command to start again"),
+    ],
+)
 def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys, saved, overwrite, hint):
     from dgmpm_lite.cli import main
 

@@ -1,11 +1,18 @@
 """The shipped checkpoints (synthetic and DAVIS): load offline, are small, and beat both baselines."""
 
 import pytest
-
 from conftest import REPO_ROOT
+
+from dgmpm_lite.checkpoints import (
+    DEFAULT_CHECKPOINT,
+    REAL_FOOTAGE_CHECKPOINT,
+    SHIPPED_CHECKPOINTS,
+    default_checkpoint,
+    load_default_model,
+    load_model,
+)
 from dgmpm_lite.compare import evaluate_methods
 from dgmpm_lite.data import DavisDataset, data_samples_root
-from dgmpm_lite.checkpoints import DEFAULT_CHECKPOINT, default_checkpoint, load_default_model, load_model, REAL_FOOTAGE_CHECKPOINT, SHIPPED_CHECKPOINTS
 
 
 def test_default_checkpoint_is_shipped_and_small():
@@ -27,7 +34,9 @@ def test_shipped_model_beats_both_baselines_on_synthetic_val():
     model = load_default_model()
     assert model.config["use_distance"] and model.config["use_prev_mask"]
     videos = DavisDataset(data_samples_root(), split="val")
-    res = evaluate_methods(videos, {"DGMPM": model, "flow": "flow", "copy": "copy"}, max_frames=12, device="cpu", progress=False)
+    res = evaluate_methods(
+        videos, {"DGMPM": model, "flow": "flow", "copy": "copy"}, max_frames=12, device="cpu", progress=False
+    )
     jf = {name: r.global_metrics["J&F-Mean"] for name, r in res.items()}
     assert jf["DGMPM"] > jf["flow"] + 0.1, jf
     assert jf["DGMPM"] > jf["copy"] + 0.1, jf
@@ -56,7 +65,9 @@ def test_davis_model_beats_both_baselines_on_held_out_davis(shared_data):
     held_out = (REPO_ROOT / "data_samples/davis2016_split/val.txt").read_text().split()
     train = (REPO_ROOT / "data_samples/davis2016_split/train.txt").read_text().split()
     assert len(held_out) == 6 and not set(held_out) & set(train)
-    videos = DavisDataset(shared_data / "DAVIS2016-train-240p", split=REPO_ROOT / "data_samples/davis2016_split/val.txt")
+    videos = DavisDataset(
+        shared_data / "DAVIS2016-train-240p", split=REPO_ROOT / "data_samples/davis2016_split/val.txt"
+    )
     model = load_model(default_checkpoint("davis"))
     res = evaluate_methods(videos, {"DGMPM": model, "flow": "flow", "copy": "copy"}, device="cpu", progress=False)
     jf = {name: r.global_metrics["J&F-Mean"] for name, r in res.items()}

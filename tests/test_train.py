@@ -11,7 +11,7 @@ import torch
 
 import dgmpm_lite.device
 from dgmpm_lite.checkpoints import export_model, load_checkpoint, load_model
-from dgmpm_lite.config import load_config, TrainConfig
+from dgmpm_lite.config import TrainConfig, load_config
 from dgmpm_lite.train import train
 
 TINY = dict(size=(48, 64), batch_size=2, synthetic={"num_frames": 6}, val_data="", checkpoint_every=1, num_workers=0)
@@ -45,13 +45,20 @@ def test_resume_after_interruption_gives_the_same_weights(tmp_path, monkeypatch,
 
 def test_checkpoint_from_another_config_is_refused(tmp_path):
     train(tiny_config(), tmp_path, max_steps=1, progress=False)
-    with pytest.raises(ValueError, match="was made with another config.*attention: checkpoint 'spatial' vs config 'none'"):
+    with pytest.raises(
+        ValueError, match="was made with another config.*attention: checkpoint 'spatial' vs config 'none'"
+    ):
         train(tiny_config(attention="none"), tmp_path, progress=False)
 
 
 def test_learns_on_synthetic_video_triplets(tmp_path):
     torch.manual_seed(0)
-    cfg = tiny_config(stages=[{"name": "video", "kind": "video", "steps": 30, "lr": 1e-3}], size=(64, 96), batch_size=4, checkpoint_every=0)
+    cfg = tiny_config(
+        stages=[{"name": "video", "kind": "video", "steps": 30, "lr": 1e-3}],
+        size=(64, 96),
+        batch_size=4,
+        checkpoint_every=0,
+    )
     train(cfg, tmp_path, progress=False)
     losses = read_losses(tmp_path / "train_log.csv")
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
@@ -119,7 +126,10 @@ def test_two_cpu_processes_with_torchrun(tmp_path):
     script.write_text(code)
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29531", str(script)],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "2 processes" in proc.stdout

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from dgmpm_lite.cli import main
-from dgmpm_lite.device import resolve_device
 from dgmpm_lite.data import DAVIS_PALETTE
+from dgmpm_lite.device import resolve_device
 from dgmpm_lite.viz import overlay, savefig
 
 
@@ -56,7 +56,25 @@ def test_resolve_device():
 
 
 def test_benchmark_command_prints_a_table(capsys):
-    assert main(["benchmark", "--backbones", "resnet18", "--sizes", "64x96", "--objects", "1", "2", "--repeats", "1", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "benchmark",
+                "--backbones",
+                "resnet18",
+                "--sizes",
+                "64x96",
+                "--objects",
+                "1",
+                "2",
+                "--repeats",
+                "1",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     rows = [l for l in out.splitlines() if l.startswith("| ") and "64x96" in l]
     assert len(rows) == 6  # 3 methods x 2 object counts
@@ -77,13 +95,17 @@ def test_benchmark_times_each_decoder_width():
 
 @pytest.mark.parametrize("option,value", [("--objects", "0"), ("--widths", "-64"), ("--repeats", "two")])
 def test_benchmark_rejects_counts_below_one(option, value):
-    proc = subprocess.run([sys.executable, "-m", "dgmpm_lite", "benchmark", option, value], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dgmpm_lite", "benchmark", option, value], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert option in proc.stderr and ("must be at least 1" in proc.stderr or "expected a whole number" in proc.stderr)
 
 
 def test_bad_size_argument_exits_nonzero():
-    proc = subprocess.run([sys.executable, "-m", "dgmpm_lite", "benchmark", "--sizes", "big"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dgmpm_lite", "benchmark", "--sizes", "big"], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "size must look like 240x432" in proc.stderr
 

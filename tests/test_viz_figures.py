@@ -14,14 +14,14 @@ from dgmpm_lite.model import DGMPM, FeatureExtractor
 from dgmpm_lite.viz import (
     boundary_regions,
     central_pixel,
-    occlusion_case,
-    plot_region_timeline,
     embedding_contributions,
     feature_image,
+    occlusion_case,
     occlusion_frames,
     plot_embedding_pca,
     plot_feature_levels,
     plot_grid,
+    plot_region_timeline,
     record_shapes,
     region_means,
     shift_mask,
@@ -309,14 +309,23 @@ def _obj(i, role, vis, mimics=None):
 
 
 def test_occlusion_case_picks_a_hidden_target_with_a_lookalike():
-    meta = _meta([
-        _obj(1, "target", [100, 100, 100, 100]),            # never hidden
-        _obj(2, "target", [100, 90, 0, 0, 0, 80]),          # hidden, no look-alike
-        _obj(3, "target", [50, 40, 0, 0, 45]),              # hidden, has a look-alike
-        _obj(4, "distractor", [30, 30, 30, 30, 30], mimics=3),
-        _obj(5, "occluder", [0, 0, 0, 0, 0]),
-    ])
-    assert occlusion_case(meta) == {"object_id": 3, "before": 1, "hidden": 2, "back": 4, "distractor_ids": [4], "reference_px": 50}
+    meta = _meta(
+        [
+            _obj(1, "target", [100, 100, 100, 100]),  # never hidden
+            _obj(2, "target", [100, 90, 0, 0, 0, 80]),  # hidden, no look-alike
+            _obj(3, "target", [50, 40, 0, 0, 45]),  # hidden, has a look-alike
+            _obj(4, "distractor", [30, 30, 30, 30, 30], mimics=3),
+            _obj(5, "occluder", [0, 0, 0, 0, 0]),
+        ]
+    )
+    assert occlusion_case(meta) == {
+        "object_id": 3,
+        "before": 1,
+        "hidden": 2,
+        "back": 4,
+        "distractor_ids": [4],
+        "reference_px": 50,
+    }
     assert occlusion_case(meta, need_distractor=False)["object_id"] == 2
     assert occlusion_case(_meta([_obj(1, "target", [5, 5])])) is None
     with pytest.raises(ValueError, match="no 'objects'"):
@@ -339,7 +348,9 @@ def test_occlusion_case_on_the_shipped_metadata():
 
 
 def test_plot_region_timeline_lines_and_shading():
-    ax = plot_region_timeline([0, 1, 2, 3], {"a": [0.1, 0.2, np.nan, 0.4], "b": [1, 1, 1, 1]}, hidden=[False, False, True, False])
+    ax = plot_region_timeline(
+        [0, 1, 2, 3], {"a": [0.1, 0.2, np.nan, 0.4], "b": [1, 1, 1, 1]}, hidden=[False, False, True, False]
+    )
     assert len(ax.lines) == 2 and len(ax.patches) == 1
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [1, 1, 1, 1])
     with pytest.raises(ValueError, match="3 values for 4 frames"):

@@ -38,10 +38,10 @@ from .synthetic import (
     SyntheticConfig,
     SyntheticVideo,
     SyntheticVideoSource,
+    data_samples_root,
     generate_dataset,
     generate_video,
     make_data_samples,
-    data_samples_root,
     write_davis,
 )
 

@@ -25,8 +25,9 @@ in memory as uint8. DAVIS is CC BY-NC 4.0: what this source renders must never b
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -80,19 +81,30 @@ class CutoutSource:
                     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
                     self.objects.append((frame[y0:y1, x0:x1].copy(), mask[y0:y1, x0:x1].copy(), f"{seq.name}/{i:05d}"))
         if not self.objects:
-            raise ValueError(f"no object of {self.root} (split {self.split!r}) can be cut out: every mask is tiny or cut by the frame")
+            raise ValueError(
+                f"no object of {self.root} (split {self.split!r}) can be cut out: "
+                "every mask is tiny or cut by the frame"
+            )
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready identity of the source (goes into manifests and training configs)."""
-        return {"kind": "cutouts", "root": str(self.root), "split": self.split, "sequences": self.sequences,
-                "num_objects": len(self.objects), "num_backgrounds": len(self.frames)}
+        return {
+            "kind": "cutouts",
+            "root": str(self.root),
+            "split": self.split,
+            "sequences": self.sequences,
+            "num_objects": len(self.objects),
+            "num_backgrounds": len(self.frames),
+        }
 
     def background(self, rng: np.random.Generator, height: int, width: int) -> np.ndarray:
         """A random real frame scaled (up to 1.3 times beyond covering) and cropped to ``(height, width)``."""
         frame = self.frames[int(rng.integers(len(self.frames)))]
         h, w = frame.shape[:2]
         scale = max(height / h, width / w) * rng.uniform(1.0, 1.3)
-        big = cv2.resize(frame, (max(width, math.ceil(w * scale)), max(height, math.ceil(h * scale))), interpolation=cv2.INTER_LINEAR)
+        big = cv2.resize(
+            frame, (max(width, math.ceil(w * scale)), max(height, math.ceil(h * scale))), interpolation=cv2.INTER_LINEAR
+        )
         if rng.random() < 0.5:
             big = big[:, ::-1]
         y = int(rng.integers(big.shape[0] - height + 1))
@@ -103,14 +115,18 @@ class CutoutSource:
         """A patch of a real frame to paint an occluder with (a background drawn the same way)."""
         return self.background(rng, height, width)
 
-    def sprite(self, rng: np.random.Generator, radius: float, exclude: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray, str]:
+    def sprite(
+        self, rng: np.random.Generator, radius: float, exclude: Sequence[str] = ()
+    ) -> tuple[np.ndarray, np.ndarray, str]:
         """A random cut-out as ``(alpha float32 (h, w) in 0..1, rgb float32 (h, w, 3), name)``.
 
         The cut-out is scaled so that its larger side is ``2 * radius`` pixels and padded by
         2 pixels; the alpha is the resized mask with a soft (anti-aliased) edge. ``exclude``
         lists sequence names not to draw from (so a salient non-target is another object).
         """
-        allowed = [i for i, o in enumerate(self.objects) if o[2].split("/")[0] not in exclude] or list(range(len(self.objects)))
+        allowed = [i for i, o in enumerate(self.objects) if o[2].split("/")[0] not in exclude] or list(
+            range(len(self.objects))
+        )
         rgb, mask, name = self.objects[allowed[int(rng.integers(len(allowed)))]]
         h, w = mask.shape
         s = 2.0 * radius / max(h, w)
@@ -123,7 +139,9 @@ class CutoutSource:
         return alpha.astype(np.float32), pix, name
 
 
-def look_alike(alpha: np.ndarray, rgb: np.ndarray, rng: np.random.Generator, jitter: float = 0.1) -> tuple[np.ndarray, np.ndarray, str]:
+def look_alike(
+    alpha: np.ndarray, rgb: np.ndarray, rng: np.random.Generator, jitter: float = 0.1
+) -> tuple[np.ndarray, np.ndarray, str]:
     """A look-alike of a cut-out: flipped, slightly recoloured and rescaled (not annotated).
 
     Returns ``(alpha, rgb, how)``; ``how`` says which changes were made (for the metadata).
@@ -154,4 +172,3 @@ def inner_radius(alpha: np.ndarray) -> float:
     dist = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     cy, cx = (np.array(alpha.shape) - 1) // 2
     return float(max(dist[cy, cx], 1.0))
-

@@ -23,8 +23,8 @@ Three lines::
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional, Union
 
 import numpy as np
 
@@ -52,19 +52,29 @@ class DavisSequence(VideoSequence):
     are checked when read (size and labels within 0..K).
     """
 
-    def __init__(self, frame_dir: PathLike, mask_dir: Optional[PathLike], name: Optional[str] = None, num_objects: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        frame_dir: PathLike,
+        mask_dir: PathLike | None,
+        name: str | None = None,
+        num_objects: int | None = None,
+    ) -> None:
         self.frame_dir = Path(frame_dir)
         self.mask_dir = Path(mask_dir) if mask_dir is not None else None
         self.name = name or self.frame_dir.name
         self._frames = _list_frames(self.frame_dir)
         self.frame_names = [p.name for p in self._frames]
-        self._masks: list[Optional[Path]] = []
+        self._masks: list[Path | None] = []
         for p in self._frames:
             m = self.mask_dir / (p.stem + ".png") if self.mask_dir is not None else None
             self._masks.append(m if m is not None and m.is_file() else None)
         first = self._masks[0]
         if first is None:
-            where = self.mask_dir / (self._frames[0].stem + ".png") if self.mask_dir is not None else "(no annotation folder)"
+            where = (
+                self.mask_dir / (self._frames[0].stem + ".png")
+                if self.mask_dir is not None
+                else "(no annotation folder)"
+            )
             raise FileNotFoundError(f"sequence {self.name!r}: the first-frame annotation is missing: {where}")
         labels = read_label_png(first)
         h, w = read_image(self._frames[0]).shape[:2]
@@ -85,7 +95,7 @@ class DavisSequence(VideoSequence):
             )
         return img
 
-    def mask(self, i: int) -> Optional[np.ndarray]:
+    def mask(self, i: int) -> np.ndarray | None:
         i = self._index(i)
         path = self._masks[i]
         if path is None:
@@ -150,9 +160,9 @@ class DavisDataset:
     def __init__(
         self,
         root: PathLike,
-        split: Optional[Union[str, os.PathLike]] = None,
-        resolution: Optional[str] = None,
-        sequences: Optional[list[str]] = None,
+        split: str | os.PathLike | None = None,
+        resolution: str | None = None,
+        sequences: list[str] | None = None,
     ) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
@@ -161,7 +171,9 @@ class DavisDataset:
         if resolution is None:
             resolution = available[0] if len(available) == 1 else ("480p" if "480p" in available else available[0])
         elif resolution not in available:
-            raise FileNotFoundError(f"resolution folder {resolution!r} not in {self.root / 'JPEGImages'} (found {available})")
+            raise FileNotFoundError(
+                f"resolution folder {resolution!r} not in {self.root / 'JPEGImages'} (found {available})"
+            )
         self.resolution = resolution
         if split is not None:
             split = os.fspath(split)  # a split file may be given as a Path
@@ -170,13 +182,14 @@ class DavisDataset:
         self.mask_root = self.root / "Annotations" / resolution
         if sequences is not None:
             names = list(sequences)
-            self.imageset: Optional[Path] = None
+            self.imageset: Path | None = None
         else:
             self.imageset = self._find_imageset(split) if split is not None else None
             if split is not None and self.imageset is None:
                 raise FileNotFoundError(
                     f"no ImageSets list for split {split!r} under {self.root / 'ImageSets'} "
-                    "(looked for <split>.txt, 2017/<split>.txt, <res>/<split>.txt); give --split '' (split=None in Python) to use every folder"
+                    "(looked for <split>.txt, 2017/<split>.txt, <res>/<split>.txt); "
+                    "give --split '' (split=None in Python) to use every folder"
                 )
             if self.imageset is not None:
                 names = _read_imageset(self.imageset)
@@ -189,7 +202,7 @@ class DavisDataset:
             raise FileNotFoundError(f"no sequences found in {self.frame_root}")
         self.names: list[str] = names
 
-    def _find_imageset(self, split: str) -> Optional[Path]:
+    def _find_imageset(self, split: str) -> Path | None:
         if split.endswith(".txt"):  # a list file of one's own (e.g. a held-out split)
             path = Path(split)
             if not path.is_file():
@@ -205,7 +218,7 @@ class DavisDataset:
     def __len__(self) -> int:
         return len(self.names)
 
-    def __getitem__(self, key: Union[int, str]) -> DavisSequence:
+    def __getitem__(self, key: int | str) -> DavisSequence:
         name = self.names[key] if isinstance(key, int) else key
         if name not in self.names:
             raise KeyError(f"no sequence {name!r} in {self.root} (split {self.split!r})")
@@ -216,9 +229,12 @@ class DavisDataset:
             yield self[n]
 
     def __repr__(self) -> str:
-        return f"DavisDataset(root={str(self.root)!r}, split={self.split!r}, resolution={self.resolution!r}, sequences={len(self)})"
+        return (
+            f"DavisDataset(root={str(self.root)!r}, split={self.split!r}, "
+            f"resolution={self.resolution!r}, sequences={len(self)})"
+        )
 
 
-def load_davis(root: PathLike, split: Optional[str] = None, resolution: Optional[str] = None) -> DavisDataset:
+def load_davis(root: PathLike, split: str | None = None, resolution: str | None = None) -> DavisDataset:
     """Shortcut for :class:`DavisDataset` (DAVIS-2016, DAVIS-2017 or this project's synthetic data)."""
     return DavisDataset(root, split=split, resolution=resolution)

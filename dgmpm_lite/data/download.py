@@ -27,13 +27,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-import socket
 import urllib.error
 import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from .io import PathLike
 
@@ -42,7 +40,7 @@ log = logging.getLogger(__name__)
 DAVIS_2017_TRAINVAL_480P_URL = "https://data.vision.ee.ethz.ch/csergi/share/davis/DAVIS-2017-trainval-480p.zip"
 """Official archive of DAVIS-2017 train+val at 480p (https://davischallenge.org/davis2017/code.html)."""
 
-DAVIS_2017_TRAINVAL_480P_SHA256: Optional[str] = None
+DAVIS_2017_TRAINVAL_480P_SHA256: str | None = None
 """Unknown here (the project was built offline): ``None`` means "report the computed hash"."""
 
 _CHUNK = 1 << 20
@@ -53,8 +51,8 @@ class DownloadResult:
     """Where the data is and what was checked."""
 
     root: Path  # the extracted DAVIS folder (contains JPEGImages/, Annotations/, ImageSets/)
-    archive: Optional[Path]  # the archive (None when it was deleted after extraction)
-    sha256: Optional[str]  # computed hash (None when nothing was downloaded or hashed)
+    archive: Path | None  # the archive (None when it was deleted after extraction)
+    sha256: str | None  # computed hash (None when nothing was downloaded or hashed)
     verified: bool  # True when the computed hash matched an expected one
     downloaded: bool  # False when the data was already there
 
@@ -97,7 +95,18 @@ def _fetch(url: str, part: Path, timeout: float, progress: bool) -> None:
         length = resp.headers.get("Content-Length")
         total = (int(length) + start) if length is not None else None
         mode = "ab" if start else "wb"
-        with open(part, mode) as f, tqdm(total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024, desc=part.name, disable=not progress) as bar:
+        with (
+            open(part, mode) as f,
+            tqdm(
+                total=total,
+                initial=start,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=part.name,
+                disable=not progress,
+            ) as bar,
+        ):
             while True:
                 chunk = resp.read(_CHUNK)
                 if not chunk:
@@ -105,7 +114,9 @@ def _fetch(url: str, part: Path, timeout: float, progress: bool) -> None:
                 f.write(chunk)
                 bar.update(len(chunk))
     if total is not None and part.stat().st_size < total:
-        raise ConnectionError(f"the download of {url} stopped early ({part.stat().st_size} of {total} bytes); run it again to resume")
+        raise ConnectionError(
+            f"the download of {url} stopped early ({part.stat().st_size} of {total} bytes); run it again to resume"
+        )
 
 
 def safe_extract(archive: PathLike, dest: PathLike) -> list[Path]:
@@ -139,7 +150,7 @@ def safe_extract(archive: PathLike, dest: PathLike) -> list[Path]:
 def download_davis(
     data_root: PathLike = "data",
     url: str = DAVIS_2017_TRAINVAL_480P_URL,
-    sha256: Optional[str] = DAVIS_2017_TRAINVAL_480P_SHA256,
+    sha256: str | None = DAVIS_2017_TRAINVAL_480P_SHA256,
     timeout: float = 10.0,
     extract: bool = True,
     keep_archive: bool = True,
@@ -164,7 +175,7 @@ def download_davis(
     if not archive.exists():
         try:
             _fetch(url, part, timeout, progress)
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             if isinstance(exc, ConnectionError) and "stopped early" in str(exc):
                 raise
             raise ConnectionError(f"{_manual_hint(url, data_root)} (error: {exc})") from exc
@@ -176,7 +187,10 @@ def download_davis(
         if digest.lower() != sha256.lower():
             bad = archive.with_name(archive.name + ".bad")
             archive.replace(bad)
-            raise ValueError(f"checksum mismatch for {archive}: expected sha256 {sha256}, got {digest}; the file was renamed to {bad}")
+            raise ValueError(
+                f"checksum mismatch for {archive}: expected sha256 {sha256}, got {digest}; "
+                f"the file was renamed to {bad}"
+            )
         verified = True
     else:
         log.warning("sha256 of %s is %s (not verified: pass sha256=... to pin it)", archive, digest)

@@ -18,12 +18,11 @@ arrays of shape ``(H, W, 3)``. Errors name the offending file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 """File extensions accepted as video frames in a folder of frames."""
@@ -87,7 +86,9 @@ def write_jpeg(path: PathLike, frame: np.ndarray, quality: int = 90, subsampling
         raise ValueError(f"a frame must be uint8 (H, W, 3), got {frame.dtype} {frame.shape}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.ascontiguousarray(frame)).save(path, format="JPEG", quality=int(quality), subsampling=int(subsampling), optimize=False)
+    Image.fromarray(np.ascontiguousarray(frame)).save(
+        path, format="JPEG", quality=int(quality), subsampling=int(subsampling), optimize=False
+    )
 
 
 def labels_from_rgb(rgb: np.ndarray, path: PathLike = "<array>") -> np.ndarray:
@@ -96,7 +97,9 @@ def labels_from_rgb(rgb: np.ndarray, path: PathLike = "<array>") -> np.ndarray:
     if np.all(rgb[..., 0] == rgb[..., 1]) and np.all(rgb[..., 1] == rgb[..., 2]):
         return _labels_from_gray(rgb[..., 0])
     codes = (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
-    pal_codes = (DAVIS_PALETTE[:, 0].astype(np.int64) << 16) | (DAVIS_PALETTE[:, 1].astype(np.int64) << 8) | DAVIS_PALETTE[:, 2]
+    pal_codes = (
+        (DAVIS_PALETTE[:, 0].astype(np.int64) << 16) | (DAVIS_PALETTE[:, 1].astype(np.int64) << 8) | DAVIS_PALETTE[:, 2]
+    )
     order = np.argsort(pal_codes)
     sorted_codes = pal_codes[order]
     pos = np.clip(np.searchsorted(sorted_codes, codes), 0, 255)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional, Union
 
 import cv2
 import numpy as np
@@ -40,7 +39,10 @@ def list_frame_files(folder: Path) -> list[Path]:
     Two files with the same name stem (``00001.jpg`` and ``00001.png``) would write the same
     mask file, so they are refused with a message naming them.
     """
-    files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS), key=lambda p: natural_key(p.name))
+    files = sorted(
+        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS),
+        key=lambda p: natural_key(p.name),
+    )
     seen: dict[str, Path] = {}
     for p in files:
         if p.stem in seen:
@@ -58,7 +60,9 @@ class _FirstMaskMixin:
     _first: np.ndarray
     _k: int
 
-    def _set_first_mask(self, mask: Union[PathLike, np.ndarray], first_frame: np.ndarray, first_name: str, num_objects: Optional[int]) -> None:
+    def _set_first_mask(
+        self, mask: PathLike | np.ndarray, first_frame: np.ndarray, first_name: str, num_objects: int | None
+    ) -> None:
         if isinstance(mask, np.ndarray):
             labels, where = np.asarray(mask, np.uint8), "(array)"
             if labels.ndim != 2:
@@ -66,7 +70,9 @@ class _FirstMaskMixin:
         else:
             where = str(mask)
             if not Path(mask).exists():
-                raise FileNotFoundError(f"first-frame mask not found: {mask} (it is required: it says which objects to segment)")
+                raise FileNotFoundError(
+                    f"first-frame mask not found: {mask} (it is required: it says which objects to segment)"
+                )
             labels = read_label_png(mask)
         check_same_size(first_frame.shape, labels.shape, first_name, where)
         self._k = validate_first_mask(labels, where, num_objects)
@@ -76,7 +82,7 @@ class _FirstMaskMixin:
     def num_objects(self) -> int:
         return self._k
 
-    def mask(self, i: int) -> Optional[np.ndarray]:
+    def mask(self, i: int) -> np.ndarray | None:
         i = self._index(i)  # type: ignore[attr-defined]
         return self._first if i == 0 else None
 
@@ -90,10 +96,10 @@ class FrameFolderSequence(_FirstMaskMixin, VideoSequence):
     def __init__(
         self,
         folder: PathLike,
-        first_mask: Union[PathLike, np.ndarray],
-        name: Optional[str] = None,
-        num_objects: Optional[int] = None,
-        max_frames: Optional[int] = None,
+        first_mask: PathLike | np.ndarray,
+        name: str | None = None,
+        num_objects: int | None = None,
+        max_frames: int | None = None,
         stride: int = 1,
     ) -> None:
         self.folder = Path(folder)
@@ -118,7 +124,10 @@ class FrameFolderSequence(_FirstMaskMixin, VideoSequence):
         i = self._index(i)
         img = read_image(self._files[i])
         if img.shape[:2] != self._size:
-            raise ValueError(f"frame {self.frame_names[i]} is {img.shape[0]}x{img.shape[1]} but the first frame is {self._size[0]}x{self._size[1]}")
+            raise ValueError(
+                f"frame {self.frame_names[i]} is {img.shape[0]}x{img.shape[1]} "
+                f"but the first frame is {self._size[0]}x{self._size[1]}"
+            )
         return img
 
     @property
@@ -136,10 +145,10 @@ class VideoFileSequence(_FirstMaskMixin, VideoSequence):
     def __init__(
         self,
         path: PathLike,
-        first_mask: Union[PathLike, np.ndarray],
-        name: Optional[str] = None,
-        num_objects: Optional[int] = None,
-        max_frames: Optional[int] = None,
+        first_mask: PathLike | np.ndarray,
+        name: str | None = None,
+        num_objects: int | None = None,
+        max_frames: int | None = None,
         stride: int = 1,
     ) -> None:
         self.path = Path(path)
@@ -156,7 +165,9 @@ class VideoFileSequence(_FirstMaskMixin, VideoSequence):
             total += 1
         cap.release()
         if total == 0:
-            raise ValueError(f"cannot read any frame from {self.path}: the file is corrupt or its codec is not supported by OpenCV")
+            raise ValueError(
+                f"cannot read any frame from {self.path}: the file is corrupt or its codec is not supported by OpenCV"
+            )
         if declared > total:
             raise ValueError(
                 f"{self.path} declares {declared} frames but only {total} can be decoded: the file is damaged "
@@ -167,7 +178,7 @@ class VideoFileSequence(_FirstMaskMixin, VideoSequence):
             n = min(n, int(max_frames))
         self._n = n
         self.frame_names = [f"{i * self.stride:05d}" for i in range(n)]
-        self._cap: Optional[cv2.VideoCapture] = None
+        self._cap: cv2.VideoCapture | None = None
         self._pos = 0  # index (in source frames) of the next frame the capture will return
         first = self.frame(0)
         self._size = (int(first.shape[0]), int(first.shape[1]))
@@ -217,10 +228,10 @@ class VideoFileSequence(_FirstMaskMixin, VideoSequence):
 
 def load_own_video(
     video: PathLike,
-    first_mask: Union[PathLike, np.ndarray],
-    num_objects: Optional[int] = None,
-    name: Optional[str] = None,
-    max_frames: Optional[int] = None,
+    first_mask: PathLike | np.ndarray,
+    num_objects: int | None = None,
+    name: str | None = None,
+    max_frames: int | None = None,
     stride: int = 1,
 ) -> VideoSequence:
     """Open your own video (a video file or a folder of frames) with its first-frame mask.
@@ -231,15 +242,21 @@ def load_own_video(
     """
     video = Path(video)
     if video.is_dir():
-        return FrameFolderSequence(video, first_mask, name=name, num_objects=num_objects, max_frames=max_frames, stride=stride)
+        return FrameFolderSequence(
+            video, first_mask, name=name, num_objects=num_objects, max_frames=max_frames, stride=stride
+        )
     if not video.exists():
         raise FileNotFoundError(f"video not found: {video} (give an .mp4/.avi file or a folder of frames)")
     if video.suffix.lower() not in VIDEO_EXTENSIONS:
-        raise ValueError(f"{video} does not look like a video file (expected one of {VIDEO_EXTENSIONS}) or a folder of frames")
-    return VideoFileSequence(video, first_mask, name=name, num_objects=num_objects, max_frames=max_frames, stride=stride)
+        raise ValueError(
+            f"{video} does not look like a video file (expected one of {VIDEO_EXTENSIONS}) or a folder of frames"
+        )
+    return VideoFileSequence(
+        video, first_mask, name=name, num_objects=num_objects, max_frames=max_frames, stride=stride
+    )
 
 
-def extract_frames(video: PathLike, out_dir: PathLike, quality: int = 95, max_frames: Optional[int] = None) -> list[Path]:
+def extract_frames(video: PathLike, out_dir: PathLike, quality: int = 95, max_frames: int | None = None) -> list[Path]:
     """Decode a video file into ``out_dir/00000.jpg, ...`` (refuses a non-empty ``out_dir``)."""
     from tqdm.auto import tqdm
 

@@ -8,8 +8,9 @@ matplotlib for notebooks; :func:`save_synthetic_grid` writes the overlay grid of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ from .io import DAVIS_PALETTE, PathLike
 from .sequence import VideoSequence
 
 
-def overlay_mask(frame: np.ndarray, labels: Optional[np.ndarray], alpha: float = 0.5, contour: bool = True) -> np.ndarray:
+def overlay_mask(frame: np.ndarray, labels: np.ndarray | None, alpha: float = 0.5, contour: bool = True) -> np.ndarray:
     """Blend DAVIS colours of ``labels`` (ids, ``(H, W)``) over an RGB ``uint8`` frame.
 
     Background (id 0) is left untouched; object outlines are drawn in full colour.
@@ -28,7 +29,9 @@ def overlay_mask(frame: np.ndarray, labels: Optional[np.ndarray], alpha: float =
         return frame.copy()
     labels = np.asarray(labels, np.uint8)
     if labels.shape != frame.shape[:2]:
-        raise ValueError(f"frame is {frame.shape[0]}x{frame.shape[1]} but labels are {labels.shape[0]}x{labels.shape[1]}")
+        raise ValueError(
+            f"frame is {frame.shape[0]}x{frame.shape[1]} but labels are {labels.shape[0]}x{labels.shape[1]}"
+        )
     colours = DAVIS_PALETTE[labels].astype(np.float32)
     fg = (labels > 0)[..., None]
     out = np.where(fg, (1 - alpha) * frame + alpha * colours, frame.astype(np.float32))
@@ -51,7 +54,7 @@ def _as_sequence(video: Any) -> VideoSequence:
     raise TypeError(f"expected a VideoSequence or a SyntheticVideo, got {type(video).__name__}")
 
 
-def pick_frames(num_frames: int, frames: Union[int, Sequence[int], None] = 6) -> list[int]:
+def pick_frames(num_frames: int, frames: int | Sequence[int] | None = 6) -> list[int]:
     """Frame indices to show: a list as given, or ``n`` evenly spaced ones (first and last included)."""
     if frames is None:
         return list(range(num_frames))
@@ -62,10 +65,10 @@ def pick_frames(num_frames: int, frames: Union[int, Sequence[int], None] = 6) ->
 
 
 def video_grid(
-    videos: Union[Any, Sequence[Any]],
-    frames: Union[int, Sequence[int], None] = 6,
+    videos: Any | Sequence[Any],
+    frames: int | Sequence[int] | None = 6,
     alpha: float = 0.5,
-    thumb_width: Optional[int] = None,
+    thumb_width: int | None = None,
     gap: int = 2,
     label: bool = True,
 ) -> np.ndarray:
@@ -103,8 +106,8 @@ def video_grid(
 
 
 def show_video(
-    videos: Union[Any, Sequence[Any]],
-    frames: Union[int, Sequence[int], None] = 6,
+    videos: Any | Sequence[Any],
+    frames: int | Sequence[int] | None = 6,
     alpha: float = 0.5,
     figwidth: float = 12.0,
     ax: Any = None,
@@ -142,5 +145,7 @@ def save_synthetic_grid(
     # a 256-colour palette keeps the file small (noisy textures compress badly); no metadata
     from PIL import Image
 
-    Image.fromarray(grid).quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, format="PNG", optimize=True)
+    Image.fromarray(grid).quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        path, format="PNG", optimize=True
+    )
     return path

@@ -32,9 +32,9 @@ built with ``seed`` is always the same, independent of workers and of the global
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 import cv2
 import numpy as np
@@ -43,7 +43,7 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from .io import PathLike, read_image, read_label_png
+from .io import read_image, read_label_png
 from .sequence import VideoSequence
 
 
@@ -91,7 +91,9 @@ def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def erode_mask(mask: np.ndarray, rng: np.random.Generator, kernel: tuple[int, int] = (3, 9), p: float = 0.8) -> np.ndarray:
+def erode_mask(
+    mask: np.ndarray, rng: np.random.Generator, kernel: tuple[int, int] = (3, 9), p: float = 0.8
+) -> np.ndarray:
     """Erode a binary mask with a random elliptic kernel (paper IV-B-1); never empties a mask."""
     if not mask.any() or rng.random() >= p:
         return mask
@@ -103,7 +105,13 @@ def erode_mask(mask: np.ndarray, rng: np.random.Generator, kernel: tuple[int, in
     return out if out.any() else mask
 
 
-def _random_affine(rng: np.random.Generator, center: tuple[float, float], rotation: float, scale: tuple[float, float], shift: tuple[float, float]) -> np.ndarray:
+def _random_affine(
+    rng: np.random.Generator,
+    center: tuple[float, float],
+    rotation: float,
+    scale: tuple[float, float],
+    shift: tuple[float, float],
+) -> np.ndarray:
     """2x3 matrix: rotate and scale about ``center``, then shift by up to ``shift`` pixels."""
     ang = rng.uniform(-rotation, rotation)
     s = rng.uniform(*scale)
@@ -113,7 +121,13 @@ def _random_affine(rng: np.random.Generator, center: tuple[float, float], rotati
     return m
 
 
-def synthesize_prev_mask(mask: np.ndarray, rng: np.random.Generator, rotation: float = 8.0, scale: tuple[float, float] = (0.9, 1.1), shift: float = 0.1) -> np.ndarray:
+def synthesize_prev_mask(
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    rotation: float = 8.0,
+    scale: tuple[float, float] = (0.9, 1.1),
+    shift: float = 0.1,
+) -> np.ndarray:
     """Fake the previous frame's mask from a static mask: random affine, scaling and shift (IV-B-1).
 
     ``shift`` is relative to the object's bounding box size. Returns a binary ``uint8`` mask
@@ -132,7 +146,15 @@ def synthesize_prev_mask(mask: np.ndarray, rng: np.random.Generator, rotation: f
     return (out >= 0.5).astype(np.uint8)
 
 
-def lucid_dream(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, max_rotation: float = 15.0, scale: tuple[float, float] = (0.85, 1.15), shift: float = 0.1, illumination: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+def lucid_dream(
+    image: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    max_rotation: float = 15.0,
+    scale: tuple[float, float] = (0.85, 1.15),
+    shift: float = 0.1,
+    illumination: float = 0.15,
+) -> tuple[np.ndarray, np.ndarray]:
     """Lucid-dreaming-like re-composition of an annotated image (paper IV-B-1, after [14]).
 
     Every object is cut out, the hole is filled with ``cv2.inpaint`` (at half resolution, for
@@ -151,7 +173,9 @@ def lucid_dream(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
     background = np.where(hole[..., None] > 0, filled, image)
     # camera-like change of the background
     m_bg = _random_affine(rng, (w / 2, h / 2), 3.0, (1.0, 1.08), (0.03 * w, 0.03 * h))
-    out = cv2.warpAffine(background, m_bg, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+    out = cv2.warpAffine(background, m_bg, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).astype(
+        np.float32
+    )
     out *= rng.uniform(1 - illumination, 1 + illumination)
     new_labels = np.zeros_like(labels)
     ids = [int(i) for i in np.unique(labels) if i != 0]
@@ -159,7 +183,9 @@ def lucid_dream(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
         obj = (labels == oid).astype(np.float32)
         ys, xs = np.nonzero(obj)
         bw, bh = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
-        m = _random_affine(rng, (xs.mean(), ys.mean()), max_rotation, scale, (shift * max(bw, w / 4), shift * max(bh, h / 4)))
+        m = _random_affine(
+            rng, (xs.mean(), ys.mean()), max_rotation, scale, (shift * max(bw, w / 4), shift * max(bh, h / 4))
+        )
         alpha = cv2.warpAffine(obj, m, (w, h), flags=cv2.INTER_LINEAR)
         pix = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR).astype(np.float32)
         gain = rng.uniform(1 - illumination, 1 + illumination)
@@ -187,7 +213,9 @@ class JointAugment:
         self.geometric = v2.Compose(ops)
         self.plain = v2.Resize(cfg.size, antialias=True)
 
-    def __call__(self, frame: np.ndarray, masks: Sequence[np.ndarray], seed: int, geometric: bool = True) -> tuple[torch.Tensor, list[np.ndarray]]:
+    def __call__(
+        self, frame: np.ndarray, masks: Sequence[np.ndarray], seed: int, geometric: bool = True
+    ) -> tuple[torch.Tensor, list[np.ndarray]]:
         """Returns the frame ``(3, H, W) float32`` in [0, 1] and the masks as ``uint8 (H, W)`` arrays."""
         img = tv_tensors.Image(torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1))
         h, w = frame.shape[:2]
@@ -226,14 +254,18 @@ def build_sample(
     resize of the reference (which keeps a non-empty mask non-empty).
     """
     if not ref_mask.any():
-        raise ValueError("the reference mask is empty before augmentation; pick an object visible in the reference frame")
+        raise ValueError(
+            "the reference mask is empty before augmentation; pick an object visible in the reference frame"
+        )
     cfg = aug.cfg
     for attempt in range(retries + 1):
         geometric = cfg.geometric and attempt < retries
         ref_t, (ref_m,) = aug(ref_frame, [ref_mask], int(rng.integers(2**31)), geometric=geometric)
         if ref_m.any():
             break
-    tgt_t, (tgt_m, prev_m) = aug(target_frame, [target_mask, prev_mask], int(rng.integers(2**31)), geometric=cfg.geometric)
+    tgt_t, (tgt_m, prev_m) = aug(
+        target_frame, [target_mask, prev_mask], int(rng.integers(2**31)), geometric=cfg.geometric
+    )
     prev_m = erode_mask(prev_m, rng, cfg.erosion, cfg.p_erosion)
     return {
         "ref_frame": ref_t,
@@ -244,7 +276,7 @@ def build_sample(
     }
 
 
-def _pick_object(labels: np.ndarray, rng: np.random.Generator, allowed: Optional[Sequence[int]] = None) -> Optional[int]:
+def _pick_object(labels: np.ndarray, rng: np.random.Generator, allowed: Sequence[int] | None = None) -> int | None:
     ids = [int(i) for i in np.unique(labels) if i != 0 and (allowed is None or int(i) in allowed)]
     if not ids:
         return None
@@ -315,11 +347,11 @@ class VideoTripletDataset(Dataset):
         self,
         source: Any,
         size: tuple[int, int] = (240, 432),
-        length: Optional[int] = None,
+        length: int | None = None,
         samples_per_video: int = 10,
         max_prev_interval: int = 3,
         ref_mode: str = "random",
-        augment: Optional[AugmentConfig] = None,
+        augment: AugmentConfig | None = None,
         seed: int = 0,
     ) -> None:
         if max_prev_interval < 1:
@@ -375,11 +407,29 @@ class VideoTripletDataset(Dataset):
             oid = _pick_object(ref_labels, rng, seq.object_ids)
         tgt_labels, prev_labels = seq.mask(t), seq.mask(p)
         if tgt_labels is None or prev_labels is None or ref_labels is None:
-            raise ValueError(f"sequence {seq.name!r} lacks masks for frames {r}, {p} or {t}: video triplets need every frame annotated")
+            raise ValueError(
+                f"sequence {seq.name!r} lacks masks for frames {r}, {p} or {t}: "
+                "video triplets need every frame annotated"
+            )
         sample: dict[str, Any] = build_sample(
-            self._aug, rng, seq.frame(r), _to_binary(ref_labels, oid), seq.frame(t), _to_binary(tgt_labels, oid), _to_binary(prev_labels, oid)
+            self._aug,
+            rng,
+            seq.frame(r),
+            _to_binary(ref_labels, oid),
+            seq.frame(t),
+            _to_binary(tgt_labels, oid),
+            _to_binary(prev_labels, oid),
         )
-        sample.update({"object_id": oid, "sequence": seq.name, "ref_index": r, "prev_index": p, "target_index": t, "index": int(index)})
+        sample.update(
+            {
+                "object_id": oid,
+                "sequence": seq.name,
+                "ref_index": r,
+                "prev_index": p,
+                "target_index": t,
+                "index": int(index),
+            }
+        )
         return sample
 
 
@@ -396,15 +446,15 @@ class StaticTripletDataset(Dataset):
         self,
         source: Any,
         size: tuple[int, int] = (240, 432),
-        length: Optional[int] = None,
-        augment: Optional[AugmentConfig] = None,
+        length: int | None = None,
+        augment: AugmentConfig | None = None,
         seed: int = 0,
         prev_rotation: float = 8.0,
         prev_scale: tuple[float, float] = (0.9, 1.1),
         prev_shift: float = 0.1,
     ) -> None:
-        self._pairs: Optional[list[tuple[Any, Any]]] = None
-        self._videos: Optional[_SequenceCache] = None
+        self._pairs: list[tuple[Any, Any]] | None = None
+        self._videos: _SequenceCache | None = None
         self._frames: list[tuple[int, int]] = []
         if isinstance(source, (list, tuple)) and source and isinstance(source[0], tuple):
             self._pairs = list(source)
@@ -435,7 +485,9 @@ class StaticTripletDataset(Dataset):
             img = read_image(img) if not isinstance(img, np.ndarray) else img
             lab = read_label_png(lab) if not isinstance(lab, np.ndarray) else lab
             if img.shape[:2] != lab.shape[:2]:
-                raise ValueError(f"image {name} is {img.shape[0]}x{img.shape[1]} but its mask is {lab.shape[0]}x{lab.shape[1]}")
+                raise ValueError(
+                    f"image {name} is {img.shape[0]}x{img.shape[1]} but its mask is {lab.shape[0]}x{lab.shape[1]}"
+                )
             return img, lab, name
         vi, fi = self._frames[k]
         seq = self._videos[vi]  # type: ignore[index]
@@ -468,7 +520,16 @@ class StaticTripletDataset(Dataset):
         else:  # the object was moved out of the image every time: use the image itself
             ref_img, ref_lab = img, lab
         sample: dict[str, Any] = build_sample(self._aug, rng, ref_img, _to_binary(ref_lab, oid), img, target, prev)
-        sample.update({"object_id": oid, "sequence": name, "ref_index": -1, "prev_index": -1, "target_index": -1, "index": int(index)})
+        sample.update(
+            {
+                "object_id": oid,
+                "sequence": name,
+                "ref_index": -1,
+                "prev_index": -1,
+                "target_index": -1,
+                "index": int(index),
+            }
+        )
         return sample
 
 

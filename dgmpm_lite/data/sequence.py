@@ -18,7 +18,7 @@ same way.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ def check_same_size(frame_shape: Sequence[int], mask_shape: Sequence[int], frame
         raise ValueError(f"frame {frame_name} is {fh}x{fw} but its mask {mask_name} is {mh}x{mw} (height x width)")
 
 
-def validate_first_mask(labels: np.ndarray, where: str, num_objects: Optional[int] = None) -> int:
+def validate_first_mask(labels: np.ndarray, where: str, num_objects: int | None = None) -> int:
     """Check a first-frame label map and return K, the number of objects.
 
     * an empty mask (no object at all) is an error: semi-supervised VOS has nothing to track;
@@ -64,7 +64,9 @@ def check_labels(labels: np.ndarray, num_objects: int, where: str) -> None:
     """Raise ``ValueError`` when a label map holds ids outside ``0..num_objects``."""
     if labels.size and int(labels.max()) > num_objects:
         bad = np.unique(labels[labels > num_objects]).tolist()
-        raise ValueError(f"mask {where} has labels {bad[:8]} outside 0..{num_objects} (the first frame defines K={num_objects})")
+        raise ValueError(
+            f"mask {where} has labels {bad[:8]} outside 0..{num_objects} (the first frame defines K={num_objects})"
+        )
 
 
 class VideoSequence(ABC):
@@ -81,7 +83,7 @@ class VideoSequence(ABC):
         """Frame ``i`` as RGB ``uint8 (H, W, 3)``."""
 
     @abstractmethod
-    def mask(self, i: int) -> Optional[np.ndarray]:
+    def mask(self, i: int) -> np.ndarray | None:
         """Object ids of frame ``i`` as ``uint8 (H, W)``, or ``None`` when it is not annotated."""
 
     @property
@@ -125,7 +127,7 @@ class VideoSequence(ABC):
         for i in range(len(self)):
             yield self.frame(i)
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, Optional[np.ndarray]]]:
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """Iterate over ``(frame, mask_or_None)`` pairs, lazily."""
         for i in range(len(self)):
             yield self.frame(i), self.mask(i)
@@ -144,10 +146,10 @@ class InMemorySequence(VideoSequence):
     def __init__(
         self,
         frames: np.ndarray,
-        masks: Optional[np.ndarray] = None,
+        masks: np.ndarray | None = None,
         name: str = "video",
-        first_mask: Optional[np.ndarray] = None,
-        num_objects: Optional[int] = None,
+        first_mask: np.ndarray | None = None,
+        num_objects: int | None = None,
     ) -> None:
         frames = np.asarray(frames)
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
@@ -178,7 +180,7 @@ class InMemorySequence(VideoSequence):
     def frame(self, i: int) -> np.ndarray:
         return self._frames[self._index(i)]
 
-    def mask(self, i: int) -> Optional[np.ndarray]:
+    def mask(self, i: int) -> np.ndarray | None:
         i = self._index(i)
         if self._masks is None:
             return self._first if i == 0 else None

@@ -63,9 +63,10 @@ import re
 import sys
 import time
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 import cv2
 import numpy as np
@@ -156,7 +157,7 @@ class SyntheticConfig:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SyntheticConfig":
+    def from_dict(cls, d: dict[str, Any]) -> SyntheticConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:
@@ -254,7 +255,9 @@ def make_texture(kind: str, height: int, width: int, colours: np.ndarray, rng: n
         rad = rng.uniform(2.5, 6.5, n)
         which = rng.integers(1, min(3, len(colours)), n)
         for x, y, r, c in zip(cx, cy, rad, which):
-            cv2.circle(img, (int(round(x * 4)), int(round(y * 4))), int(round(r * 4)), colours[c].tolist(), -1, cv2.LINE_AA, 2)
+            cv2.circle(
+                img, (int(round(x * 4)), int(round(y * 4))), int(round(r * 4)), colours[c].tolist(), -1, cv2.LINE_AA, 2
+            )
     elif kind == "gradient":
         theta = rng.uniform(0, 2 * np.pi)
         u = xx * np.cos(theta) + yy * np.sin(theta)
@@ -276,9 +279,17 @@ def _shape_params(family: str, rng: np.random.Generator) -> dict[str, Any]:
     if family == "ellipse":
         return {"ratio": float(rng.uniform(0.55, 0.95))}
     if family == "polygon":
-        return {"sides": int(rng.integers(3, 7)), "phase": float(rng.uniform(0, 2 * np.pi)), "ratio": float(rng.uniform(0.75, 1.0))}
+        return {
+            "sides": int(rng.integers(3, 7)),
+            "phase": float(rng.uniform(0, 2 * np.pi)),
+            "ratio": float(rng.uniform(0.75, 1.0)),
+        }
     if family == "star":
-        return {"points": int(rng.integers(4, 8)), "depth": float(rng.uniform(0.25, 0.45)), "phase": float(rng.uniform(0, 2 * np.pi))}
+        return {
+            "points": int(rng.integers(4, 8)),
+            "depth": float(rng.uniform(0.25, 0.45)),
+            "phase": float(rng.uniform(0, 2 * np.pi)),
+        }
     raise ValueError(f"unknown shape family {family!r}; choose from {SHAPE_FAMILIES}")
 
 
@@ -354,7 +365,7 @@ class Layer:
     scale: np.ndarray  # (T,)
     angle: np.ndarray  # (T,) degrees
     gain: np.ndarray  # (T,)
-    mimics: Optional[int] = None
+    mimics: int | None = None
     event: str = "free"
 
     @property
@@ -435,7 +446,9 @@ class SyntheticScene:
             m_roi[0, 2] -= x0
             m_roi[1, 2] -= y0
             size = (x1 - x0, y1 - y0)
-            al = cv2.warpAffine(layer.alpha, m_roi, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            al = cv2.warpAffine(
+                layer.alpha, m_roi, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+            )
             rgb = cv2.warpAffine(layer.rgb, m_roi, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             roi = frame[y0:y1, x0:x1]
             al3 = al[..., None]
@@ -477,7 +490,13 @@ class SyntheticScene:
                 state = "partly_out"
             else:
                 state = "visible"
-            stats[iid] = {"visible_px": visible, "inframe_px": inframe, "area_px": round(area, 1), "occluded_by": by, "state": state}
+            stats[iid] = {
+                "visible_px": visible,
+                "inframe_px": inframe,
+                "area_px": round(area, 1),
+                "occluded_by": by,
+                "state": state,
+            }
         return frame_u8, labels, instances, stats
 
 
@@ -534,7 +553,9 @@ def _exit_path(rng: np.random.Generator, cfg: SyntheticConfig, radius: float) ->
     return start + prof[:, None] * dist * direction + wob[:, None] * ortho
 
 
-def _pillar_pass(rng: np.random.Generator, cfg: SyntheticConfig, r_max: float) -> tuple[np.ndarray, tuple[float, float, float]]:
+def _pillar_pass(
+    rng: np.random.Generator, cfg: SyntheticConfig, r_max: float
+) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Path crossing a vertical pillar wider than the object, so it is fully hidden for a while.
 
     ``r_max`` is the object's largest radius over the video. Returns the path and the
@@ -554,7 +575,7 @@ def _pillar_pass(rng: np.random.Generator, cfg: SyntheticConfig, r_max: float) -
     return np.stack([x_start + v * tt, y], 1), (float(px), float(y[int(round(t_e))]), float(pw))
 
 
-def sample_scene(config: SyntheticConfig, seed: int, source: Optional[CutoutSource] = None) -> SyntheticScene:
+def sample_scene(config: SyntheticConfig, seed: int, source: CutoutSource | None = None) -> SyntheticScene:
     """Draw all parameters of a video from ``seed`` (deterministic); see :class:`SyntheticConfig`.
 
     ``source`` (a :class:`~dgmpm_lite.data.cutouts.CutoutSource`) supplies real objects and
@@ -583,7 +604,9 @@ def sample_scene(config: SyntheticConfig, seed: int, source: Optional[CutoutSour
     )
 
 
-def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator, source: Optional[CutoutSource] = None) -> SyntheticScene:
+def _sample_scene_once(
+    cfg: SyntheticConfig, seed: int, rng: np.random.Generator, source: CutoutSource | None = None
+) -> SyntheticScene:
     T, H, W = cfg.num_frames, cfg.height, cfg.width
     tt = np.arange(T, dtype=np.float64)
     short = min(H, W)
@@ -613,7 +636,11 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
     n_occ = int(rng.integers(cfg.num_occluders[0], cfg.num_occluders[1] + 1))
 
     def appearance(radius_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        scale = radius_scale * (1.0 + rng.uniform(0, cfg.scale_change) * np.sin(2 * np.pi * rng.uniform(0.3, 1.2) * tt / max(T, 1) + rng.uniform(0, 2 * np.pi)))
+        scale = radius_scale * (
+            1.0
+            + rng.uniform(0, cfg.scale_change)
+            * np.sin(2 * np.pi * rng.uniform(0.3, 1.2) * tt / max(T, 1) + rng.uniform(0, 2 * np.pi))
+        )
         angle = rng.uniform(0, 360) + rng.uniform(-cfg.rotation_speed, cfg.rotation_speed) * tt
         gain = 1.0 + 0.5 * ill * np.sin(2 * np.pi * rng.uniform(0.5, 2) * tt / max(T, 1) + rng.uniform(0, 2 * np.pi))
         return scale, angle, gain
@@ -643,7 +670,7 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
     depths = rng.uniform(0.2, 0.8, k)
     inner_r: list[float] = []
     outer_r: list[float] = []
-    pillar: Optional[tuple[float, float, float]] = None  # (x, y, width) of the scripted pillar
+    pillar: tuple[float, float, float] | None = None  # (x, y, width) of the scripted pillar
     for i, (family, texture, colours, params, radius) in enumerate(specs):
         ev = events[i]
         if ev == "behind_target":
@@ -684,7 +711,23 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
                 if radius <= x0 <= W - radius and radius <= y0 <= H - radius:
                     pos = cand
                     break
-        layers.append(Layer(i + 1, "target", family, texture, colours, alpha, rgb, float(depths[i]), pos, scale, angle, gain, event=ev))
+        layers.append(
+            Layer(
+                i + 1,
+                "target",
+                family,
+                texture,
+                colours,
+                alpha,
+                rgb,
+                float(depths[i]),
+                pos,
+                scale,
+                angle,
+                gain,
+                event=ev,
+            )
+        )
         inner_r.append(inner)
         outer_r.append(radius)
 
@@ -697,12 +740,30 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
             alpha, rgb, _how = look_alike(src.alpha, src.rgb, rng, cfg.distractor_shape_jitter)
         else:
             params = _shape_params(src.family, rng)
-            radius = outer_r[src.instance_id - 1] * (1 + rng.uniform(-cfg.distractor_shape_jitter, cfg.distractor_shape_jitter))
+            radius = outer_r[src.instance_id - 1] * (
+                1 + rng.uniform(-cfg.distractor_shape_jitter, cfg.distractor_shape_jitter)
+            )
             alpha, _inner = _shape_alpha(src.family, params, radius)
             rgb = make_texture(src.texture, alpha.shape[0], alpha.shape[1], src.colours, rng)
         scale, angle, gain = appearance()
         pos = _free_path(rng, cfg, radius, cfg.speed)
-        layers.append(Layer(next_id, "distractor", src.family, src.texture, src.colours, alpha, rgb, float(rng.uniform(0.1, 0.9)), pos, scale, angle, gain, mimics=src.instance_id))
+        layers.append(
+            Layer(
+                next_id,
+                "distractor",
+                src.family,
+                src.texture,
+                src.colours,
+                alpha,
+                rgb,
+                float(rng.uniform(0.1, 0.9)),
+                pos,
+                scale,
+                angle,
+                gain,
+                mimics=src.instance_id,
+            )
+        )
         next_id += 1
 
     # --- salient non-targets: other objects at least as large as the largest target (drawn
@@ -722,7 +783,22 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
                 rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
             scale, angle, gain = appearance()
             pos = _free_path(rng, cfg, radius, cfg.speed)
-            layers.append(Layer(next_id, "salient", family, texture, colours, alpha, rgb, float(rng.uniform(0.1, 0.9)), pos, scale, angle, gain))
+            layers.append(
+                Layer(
+                    next_id,
+                    "salient",
+                    family,
+                    texture,
+                    colours,
+                    alpha,
+                    rgb,
+                    float(rng.uniform(0.1, 0.9)),
+                    pos,
+                    scale,
+                    angle,
+                    gain,
+                )
+            )
             next_id += 1
 
     # --- random occluders: pillars or big blobs, in front of the targets
@@ -732,7 +808,9 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
         if rng.random() < 0.5:
             family = "pillar"
             alpha = _pillar_alpha(rng.uniform(0.08, 0.16) * W, 2.5 * H + 4 * cfg.camera_pan)
-            pos = np.tile([rng.uniform(0.1, 0.9) * W, H / 2], (T, 1)) + np.stack([_smooth_curve(rng, T, 20), np.zeros(T)], 1)
+            pos = np.tile([rng.uniform(0.1, 0.9) * W, H / 2], (T, 1)) + np.stack(
+                [_smooth_curve(rng, T, 20), np.zeros(T)], 1
+            )
             angle = np.full(T, rng.uniform(-12, 12))
             scale = np.ones(T)
         else:
@@ -745,7 +823,22 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
         else:
             rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
         gain = np.ones(T)
-        layers.append(Layer(next_id, "occluder", family, texture, colours, alpha, rgb, float(rng.uniform(0.0, 0.15)), pos, scale, angle, gain))
+        layers.append(
+            Layer(
+                next_id,
+                "occluder",
+                family,
+                texture,
+                colours,
+                alpha,
+                rgb,
+                float(rng.uniform(0.0, 0.15)),
+                pos,
+                scale,
+                angle,
+                gain,
+            )
+        )
         next_id += 1
 
     # --- the scripted pillar, wider than target 1, in front of everything
@@ -759,12 +852,30 @@ def _sample_scene_once(cfg: SyntheticConfig, seed: int, rng: np.random.Generator
         else:
             rgb = make_texture(texture, alpha.shape[0], alpha.shape[1], colours, rng)
         pos = np.tile([px, py], (T, 1))
-        layers.append(Layer(next_id, "occluder", "pillar", texture, colours, alpha, rgb, 0.0, pos, np.ones(T), np.zeros(T), np.ones(T), event="scripted_pillar"))
+        layers.append(
+            Layer(
+                next_id,
+                "occluder",
+                "pillar",
+                texture,
+                colours,
+                alpha,
+                rgb,
+                0.0,
+                pos,
+                np.ones(T),
+                np.zeros(T),
+                np.ones(T),
+                event="scripted_pillar",
+            )
+        )
         next_id += 1
 
     if next_id > 256:
         raise ValueError("too many objects for 8-bit instance maps")
-    return SyntheticScene(cfg, int(seed), background, (-pad_x, -pad_y), layers, cam_shift, cam_zoom, light_gain, light_dir, k)
+    return SyntheticScene(
+        cfg, int(seed), background, (-pad_x, -pad_y), layers, cam_shift, cam_zoom, light_gain, light_dir, k
+    )
 
 
 # ----------------------------------------------------------------------------- videos
@@ -813,7 +924,10 @@ class SyntheticVideo:
         objs = []
         for o in self.objects:
             iid = o["id"]
-            per = {key: [v[iid][key] for v in self.visibility] for key in ("visible_px", "inframe_px", "area_px", "state", "occluded_by")}
+            per = {
+                key: [v[iid][key] for v in self.visibility]
+                for key in ("visible_px", "inframe_px", "area_px", "state", "occluded_by")
+            }
             objs.append({**o, "per_frame": per})
         return {
             "name": self.name,
@@ -828,7 +942,10 @@ class SyntheticVideo:
 
 
 def generate_video(
-    config: Optional[SyntheticConfig] = None, seed: int = 0, name: Optional[str] = None, source: Optional[CutoutSource] = None
+    config: SyntheticConfig | None = None,
+    seed: int = 0,
+    name: str | None = None,
+    source: CutoutSource | None = None,
 ) -> SyntheticVideo:
     """Render a whole synthetic video in memory (deterministic in ``(config, seed, source)``)."""
     config = config or SyntheticConfig()
@@ -841,7 +958,9 @@ def generate_video(
     for t in range(T):
         frames[t], labels[t], instances[t], stats = scene.render(t)
         vis.append(stats)
-    return SyntheticVideo(name or f"synth_{seed}", int(seed), config, frames, labels, instances, [l.describe() for l in scene.layers], vis)
+    return SyntheticVideo(
+        name or f"synth_{seed}", int(seed), config, frames, labels, instances, [l.describe() for l in scene.layers], vis
+    )
 
 
 class LazySyntheticSequence(InMemorySequence):
@@ -852,7 +971,12 @@ class LazySyntheticSequence(InMemorySequence):
     """
 
     def __init__(
-        self, config: SyntheticConfig, seed: int, name: Optional[str] = None, cache: int = 4, source: Optional[CutoutSource] = None
+        self,
+        config: SyntheticConfig,
+        seed: int,
+        name: str | None = None,
+        cache: int = 4,
+        source: CutoutSource | None = None,
     ) -> None:
         self.scene = sample_scene(config, seed, source)
         self.name = name or f"synth_{seed}"
@@ -893,8 +1017,11 @@ class SyntheticVideoSource:
     """
 
     def __init__(
-        self, config: Optional[SyntheticConfig] = None, base_seed: int = 0, num_videos: int = 100_000,
-        objects: Optional[CutoutSource] = None,
+        self,
+        config: SyntheticConfig | None = None,
+        base_seed: int = 0,
+        num_videos: int = 100_000,
+        objects: CutoutSource | None = None,
     ) -> None:
         self.objects = objects
         self.config = config or SyntheticConfig()
@@ -920,10 +1047,15 @@ _OWN_FILE = re.compile(r"^\d{5}\.(jpg|png)$")
 def _prepare_dir(path: Path, overwrite: bool) -> None:
     if path.exists() and any(path.iterdir()):
         if not overwrite:
-            raise FileExistsError(f"{path} exists and is not empty; pass --overwrite (overwrite=True in Python) to replace the generated files")
+            raise FileExistsError(
+                f"{path} exists and is not empty; pass --overwrite (overwrite=True in Python) "
+                "to replace the generated files"
+            )
         foreign = [p.name for p in path.iterdir() if not _OWN_FILE.match(p.name)]
         if foreign:
-            raise FileExistsError(f"{path} holds files the generator did not write ({foreign[:3]}); refusing to touch it")
+            raise FileExistsError(
+                f"{path} holds files the generator did not write ({foreign[:3]}); refusing to touch it"
+            )
         for p in path.iterdir():
             p.unlink()
     path.mkdir(parents=True, exist_ok=True)
@@ -970,15 +1102,15 @@ def sequence_seed(seed: int, split: str, index: int) -> int:
 
 def generate_dataset(
     root: PathLike,
-    splits: Optional[dict[str, int]] = None,
-    config: Optional[SyntheticConfig] = None,
+    splits: dict[str, int] | None = None,
+    config: SyntheticConfig | None = None,
     seed: int = 0,
     resolution: str = "240p",
     overwrite: bool = False,
     jpeg_quality: int = 90,
     progress: bool = True,
-    command: Optional[str] = None,
-    source: Optional[CutoutSource] = None,
+    command: str | None = None,
+    source: CutoutSource | None = None,
 ) -> dict[str, Any]:
     """Generate a synthetic DAVIS-2017-layout dataset and its ``manifest.json``.
 
@@ -987,9 +1119,8 @@ def generate_dataset(
     :func:`sequence_seed` ``(seed, s, i)``. ``source`` paints the videos with real cut-outs
     (recorded in the manifest). Returns the manifest.
     """
-    from tqdm.auto import tqdm
-
     import PIL
+    from tqdm.auto import tqdm
 
     root = Path(root)
     splits = splits or {"train": 8, "val": 4}
@@ -1015,9 +1146,14 @@ def generate_dataset(
         sseed = sequence_seed(seed, s, i)
         video = generate_video(config, sseed, name=name, source=source)
         write_davis(video, root, resolution, overwrite=overwrite, jpeg_quality=jpeg_quality)
-        entry = {"name": name, "seed": sseed, "num_objects": video.num_objects, "num_frames": len(video),
-                 "events": sorted({o["event"] for o in video.objects if o["event"] != "free"}),
-                 "distractors": sum(o["role"] == "distractor" for o in video.objects)}
+        entry = {
+            "name": name,
+            "seed": sseed,
+            "num_objects": video.num_objects,
+            "num_frames": len(video),
+            "events": sorted({o["event"] for o in video.objects if o["event"] != "free"}),
+            "distractors": sum(o["role"] == "distractor" for o in video.objects),
+        }
         manifest["splits"].setdefault(s, []).append(entry)
     manifest["generation_seconds"] = round(time.perf_counter() - t0, 2)
     (root / "ImageSets").mkdir(parents=True, exist_ok=True)
@@ -1040,7 +1176,13 @@ DATA_SAMPLES_COMMAND = "python -m dgmpm_lite.data --preset data_samples --overwr
 
 
 REAL_MULTI_CONFIG = SyntheticConfig(
-    height=240, width=427, num_frames=30, num_targets=(2, 4), num_distractors=(1, 2), num_salient=(1, 2), num_occluders=(0, 1)
+    height=240,
+    width=427,
+    num_frames=30,
+    num_targets=(2, 4),
+    num_distractors=(1, 2),
+    num_salient=(1, 2),
+    num_occluders=(0, 1),
 )
 """Knobs of the multi-object real-footage benchmark: DAVIS-2016 240p frame size, 2-4 targets,
 look-alikes and salient non-targets in every clip."""
@@ -1053,7 +1195,10 @@ REAL_MULTI_COMMAND = "python -m dgmpm_lite.data --preset davis_multi_val"
 
 
 def make_real_multi(
-    root: Optional[PathLike] = None, davis_root: Optional[PathLike] = None, overwrite: bool = False, progress: bool = True
+    root: PathLike | None = None,
+    davis_root: PathLike | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Generate the project's multi-object real-footage benchmark (never committed: DAVIS is CC BY-NC).
 
@@ -1066,11 +1211,20 @@ def make_real_multi(
 
     davis = here(davis_root or REAL_MULTI_DAVIS)
     if not davis.is_dir():
-        raise FileNotFoundError(f"DAVIS-2016 frames not found at {davis}; pass the folder holding JPEGImages/ and Annotations/")
+        raise FileNotFoundError(
+            f"DAVIS-2016 frames not found at {davis}; pass the folder holding JPEGImages/ and Annotations/"
+        )
     source = CutoutSource(davis, str(here(REAL_MULTI_HELD_OUT)), frame_step=5)
     return generate_dataset(
-        Path(root) if root else work_dir(Path(REAL_MULTI_ROOT).name), REAL_MULTI_SPLITS, REAL_MULTI_CONFIG, REAL_MULTI_SEED, resolution="240p",
-        overwrite=overwrite, progress=progress, command=REAL_MULTI_COMMAND, source=source,
+        Path(root) if root else work_dir(Path(REAL_MULTI_ROOT).name),
+        REAL_MULTI_SPLITS,
+        REAL_MULTI_CONFIG,
+        REAL_MULTI_SEED,
+        resolution="240p",
+        overwrite=overwrite,
+        progress=progress,
+        command=REAL_MULTI_COMMAND,
+        source=source,
     )
 
 
@@ -1081,21 +1235,37 @@ def data_samples_root() -> Path:
     return SAMPLES_ROOT / "synthetic"
 
 
-def make_data_samples(root: Optional[PathLike] = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+def make_data_samples(root: PathLike | None = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
     """(Re)generate the committed sample set; exactly what :data:`DATA_SAMPLES_COMMAND` runs."""
     return generate_dataset(
-        root or data_samples_root(), DATA_SAMPLES_SPLITS, DATA_SAMPLES_CONFIG, DATA_SAMPLES_SEED,
-        resolution=DATA_SAMPLES_RESOLUTION, overwrite=overwrite, jpeg_quality=DATA_SAMPLES_JPEG_QUALITY,
-        progress=progress, command=DATA_SAMPLES_COMMAND,
+        root or data_samples_root(),
+        DATA_SAMPLES_SPLITS,
+        DATA_SAMPLES_CONFIG,
+        DATA_SAMPLES_SEED,
+        resolution=DATA_SAMPLES_RESOLUTION,
+        overwrite=overwrite,
+        jpeg_quality=DATA_SAMPLES_JPEG_QUALITY,
+        progress=progress,
+        command=DATA_SAMPLES_COMMAND,
     )
 
 
-def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m dgmpm_lite.data", description="Generate synthetic occlusion/distractor videos in DAVIS-2017 layout.")
-    p.add_argument("--preset", choices=["data_samples", "davis_multi_val"],
-                   help="data_samples: regenerate the committed data_samples/synthetic set; davis_multi_val: the multi-object "
-                        "benchmark from the held-out DAVIS-2016 sequences into build/davis_multi_val (both ignore the other knobs)")
-    p.add_argument("--davis", type=Path, help="DAVIS-2016 folder for --preset davis_multi_val (default ../shared/data/DAVIS2016-train-240p)")
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m dgmpm_lite.data",
+        description="Generate synthetic occlusion/distractor videos in DAVIS-2017 layout.",
+    )
+    p.add_argument(
+        "--preset",
+        choices=["data_samples", "davis_multi_val"],
+        help="data_samples: regenerate the committed data_samples/synthetic set; davis_multi_val: the multi-object "
+        "benchmark from the held-out DAVIS-2016 sequences into build/davis_multi_val (both ignore the other knobs)",
+    )
+    p.add_argument(
+        "--davis",
+        type=Path,
+        help="DAVIS-2016 folder for --preset davis_multi_val (default ../shared/data/DAVIS2016-train-240p)",
+    )
     p.add_argument("--root", type=Path, help="output folder (data root)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train", type=int, default=8, help="number of train sequences")
@@ -1106,7 +1276,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     if args.preset == "data_samples":
         manifest = make_data_samples(args.root, overwrite=args.overwrite)
@@ -1124,7 +1294,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
         cfg = SyntheticConfig.from_dict(json.loads(args.config)) if args.config else SyntheticConfig()
         cmd = "python -m dgmpm_lite.data " + " ".join(sys.argv[1:] if argv is None else argv)
-        manifest = generate_dataset(args.root, {"train": args.train, "val": args.val}, cfg, args.seed, args.resolution, overwrite=args.overwrite, command=cmd)
+        manifest = generate_dataset(
+            args.root,
+            {"train": args.train, "val": args.val},
+            cfg,
+            args.seed,
+            args.resolution,
+            overwrite=args.overwrite,
+            command=cmd,
+        )
         root = args.root
     n = sum(len(v) for v in manifest["splits"].values())
     print(f"wrote {n} sequences to {root} in {manifest['generation_seconds']} s")

@@ -10,16 +10,16 @@ from __future__ import annotations
 import torch
 
 
-def toy_clip(
-    height: int = 64, width: int = 64, shift: int = 4, seed: int = 0
-) -> tuple[torch.Tensor, torch.Tensor]:
+def toy_clip(height: int = 64, width: int = 64, shift: int = 4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``(frames, masks)``: frames (2, 3, H, W) in [0, 1], masks (2, 1, H, W) in {0, 1}.
 
     Frame 0 has a striped disc of radius ~H/5 left of the centre; in frame 1 it has moved
     ``shift`` pixels right and down. The background is smooth coloured noise.
     """
     g = torch.Generator().manual_seed(seed)
-    yy, xx = torch.meshgrid(torch.arange(height, dtype=torch.float32), torch.arange(width, dtype=torch.float32), indexing="ij")
+    yy, xx = torch.meshgrid(
+        torch.arange(height, dtype=torch.float32), torch.arange(width, dtype=torch.float32), indexing="ij"
+    )
     coarse = torch.rand(1, 3, max(2, height // 8), max(2, width // 8), generator=g)
     background = torch.nn.functional.interpolate(coarse, size=(height, width), mode="bilinear", align_corners=False)[0]
     background = 0.15 + 0.5 * background

@@ -79,8 +79,7 @@ def load_resnet(arch: str, weights: str | None = "imagenet") -> nn.Module:
         except OSError as err:  # URLError, socket errors, HTTP errors, no network at all
             reason = str(getattr(err, "reason", err)).splitlines()[0][:120]
             warnings.warn(
-                f"could not download ImageNet weights for {arch} ({reason}); "
-                "using random initialisation",
+                f"could not download ImageNet weights for {arch} ({reason}); using random initialisation",
                 stacklevel=2,
             )
         else:
@@ -129,9 +128,7 @@ class FeatureExtractor(nn.Module):
             self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.embed_dim = embed_dim
         self.side_convs = (
-            nn.ModuleList(nn.Conv2d(c, embed_dim, 3, padding=1) for c in self.side_channels)
-            if with_embedding
-            else None
+            nn.ModuleList(nn.Conv2d(c, embed_dim, 3, padding=1) for c in self.side_channels) if with_embedding else None
         )
 
     def side_outputs(self, frames: torch.Tensor) -> list[torch.Tensor]:

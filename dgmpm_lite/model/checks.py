@@ -18,8 +18,7 @@ def check_frames(frames: torch.Tensor, name: str = "frames") -> None:
         raise ValueError(f"{name} must have shape (B, 3, H, W), got {tuple(frames.shape)}")
     if frames.shape[1] != 3:
         raise ValueError(
-            f"{name} must have 3 (RGB) channels, got {frames.shape[1]} channels "
-            f"(shape {tuple(frames.shape)})"
+            f"{name} must have 3 (RGB) channels, got {frames.shape[1]} channels (shape {tuple(frames.shape)})"
         )
     if not frames.is_floating_point():
         raise ValueError(
@@ -68,6 +67,5 @@ def check_masks(
         raise ValueError(f"{name} must have values in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
     if binary and not torch.all((masks == 0) | (masks == 1)):
         raise ValueError(
-            f"{name} must be binary (only 0 and 1); got non-binary values - threshold it, "
-            "e.g. (mask > 0.5).float()"
+            f"{name} must be binary (only 0 and 1); got non-binary values - threshold it, e.g. (mask > 0.5).float()"
         )

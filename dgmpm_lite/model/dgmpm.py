@@ -132,7 +132,9 @@ class DGMPM(nn.Module):
         width: int = 128,
     ) -> None:
         super().__init__()
-        self.config = dataclasses.asdict(DGMPMConfig(backbone, bool(use_distance), bool(use_prev_mask), attention, embed_dim, width))
+        self.config = dataclasses.asdict(
+            DGMPMConfig(backbone, bool(use_distance), bool(use_prev_mask), attention, embed_dim, width)
+        )
         self.use_distance = bool(use_distance)
         self.use_prev_mask = bool(use_prev_mask)
         self.working_short_side: int | None = None
@@ -147,7 +149,7 @@ class DGMPM(nn.Module):
         )
 
     @classmethod
-    def from_config(cls, config: dict | DGMPMConfig, weights: str | None = None) -> "DGMPM":
+    def from_config(cls, config: dict | DGMPMConfig, weights: str | None = None) -> DGMPM:
         """Rebuild a model from :attr:`config` (e.g. stored in a checkpoint) or a :class:`DGMPMConfig`."""
         if isinstance(config, DGMPMConfig):
             config = dataclasses.asdict(config)
@@ -213,7 +215,9 @@ class DGMPM(nn.Module):
             dist = distance_map(target.embedding, reference.fg_anchor, reference.bg_anchor)
             if distance_override is not None:
                 if distance_override.shape != dist.shape:
-                    raise ValueError(f"distance_override must have shape {tuple(dist.shape)}, got {tuple(distance_override.shape)}")
+                    raise ValueError(
+                        f"distance_override must have shape {tuple(dist.shape)}, got {tuple(distance_override.shape)}"
+                    )
                 dist = distance_override.to(dist.dtype)
             guides.append(dist)
         if self.use_prev_mask:

@@ -92,9 +92,7 @@ def distance_map(target_feats: torch.Tensor, fg_anchor: torch.Tensor, bg_anchor:
     """
     _check_features(target_feats, "target_feats")
     if fg_anchor.shape != bg_anchor.shape or fg_anchor.dim() != 2:
-        raise ValueError(
-            f"anchors must both be (K, C), got {tuple(fg_anchor.shape)} and {tuple(bg_anchor.shape)}"
-        )
+        raise ValueError(f"anchors must both be (K, C), got {tuple(fg_anchor.shape)} and {tuple(bg_anchor.shape)}")
     if fg_anchor.shape[1] != target_feats.shape[1]:
         raise ValueError(
             f"target_feats have {target_feats.shape[1]} channels but the anchors have "

@@ -122,7 +122,9 @@ class EfficientNetLite0Encoder(nn.Module):
         own = {k: v for k, v in state.items() if not k.startswith(("_conv_head", "_bn1", "_fc"))}
         missing, unexpected = self.load_state_dict(own, strict=False)
         if missing or unexpected:
-            raise ValueError(f"EfficientNet-Lite0 weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
+            raise ValueError(
+                f"EfficientNet-Lite0 weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}"
+            )
 
     def levels(self) -> list[list[nn.Module]]:
         """The layers grouped by the side output they end in (five groups, shallowest first)."""
