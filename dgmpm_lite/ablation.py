@@ -29,13 +29,26 @@ What notebook 08 builds on top of it (tested in ``tests/test_ablation.py``):
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from . import shipped_path
+from .checkpoints import default_checkpoint, export_model, load_checkpoint, load_model, model_from_checkpoint
 from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
+from .config import config_differences, load_config
+from .data import SyntheticConfig, data_samples_root
+from .data.io import read_label_png
+from .data.synthetic import generate_dataset
+from .infer import propagate
+from .model import DGMPM
+from .train import train
+from .train_data import validation_videos
+from .viz import occlusion_frames, overlay, savefig
 
 VARIANTS: dict[str, dict] = {
     "DGMPM": {},
@@ -87,10 +100,6 @@ def run_ablation(
     and, when the full model is among the variants, our Table IV
     beside the paper's as ``out_dir/table_iv.{csv,md,png}``.
     """
-    from .checkpoints import export_model, load_model
-    from .config import load_config
-    from .train import train
-    from .train_data import validation_videos
 
     names = variants or list(VARIANTS)
     _check_variants(names)
@@ -130,10 +139,6 @@ def run_ablation(
     write_methods_csv(results, out / "ablation.csv", extra={"paper_J&F": PAPER_TABLE_IV})
     write_per_sequence_csv(results, out / "per-sequence.csv")
     if "DGMPM" in results and len(names) > 1:
-        import matplotlib.pyplot as plt
-
-        from .viz import savefig
-
         rows = table_iv_rows(results)
         write_table_iv(rows, out, "table_iv")
         data = f"{Path(cfg.val_data).name}, {Path(cfg.val_split).stem}"
@@ -151,11 +156,6 @@ def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Pa
     the variant's switches, runtime keys aside: a model trained otherwise would not be a fair
     row of the table. ``dest``: where to copy the file, so that :func:`load_variants` finds it.
     """
-    import json
-    import shutil
-
-    from .checkpoints import default_checkpoint, load_checkpoint, model_from_checkpoint
-    from .config import config_differences, load_config
 
     _check_variants([name])
     want = load_config(config, **{**overrides, **VARIANTS[name]})
@@ -246,7 +246,6 @@ def load_variants(out_dir: str | Path, variants: list[str] | None = None, device
     (default: every variant of :data:`VARIANTS`). Raises ``ValueError`` for an unknown variant
     and ``FileNotFoundError`` naming the missing file (and how to make it).
     """
-    from .checkpoints import load_model
 
     names = list(VARIANTS) if variants is None else list(variants)
     if not names:
@@ -446,7 +445,6 @@ def plot_table_iv(
 
     Returns the figure.
     """
-    import matplotlib.pyplot as plt
 
     variants = [r for r in rows if r["method"] in VARIANTS]
     if not variants:
@@ -504,8 +502,6 @@ def segment_frames(seq, frame_ids, methods, device="auto", notes=None, marks=Non
     the kept label maps are stored). Returns a :class:`MaskGrid` with the ground truth first;
     ``notes`` (one string per frame) and ``marks`` ((F, H, W) masks) are stored with it.
     """
-    from .infer import propagate
-    from .model import DGMPM
 
     ids = [int(t) for t in frame_ids]
     if not ids:
@@ -558,9 +554,6 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
     ``marks`` are outlined (white, dashed) in the GT column. All grids must have the same
     columns. Returns the figure.
     """
-    import matplotlib.pyplot as plt
-
-    from .viz import overlay
 
     grids = [grids] if isinstance(grids, MaskGrid) else list(grids)
     if not grids:
@@ -627,9 +620,6 @@ def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
       ``num_frames`` frames spread over the last two thirds of the frames where both are
       visible (over all of them when too few).
     """
-    import json
-
-    from .viz import occlusion_frames
 
     metas = {}
     for name in dataset.names:
@@ -697,7 +687,6 @@ def instance_masks(dataset, sequence: str, frame_ids, instance_ids) -> np.ndarra
     Reads ``Instances/<res>/<sequence>/<frame>.png`` (every instance: targets, distractors,
     occluders), which the synthetic generator writes beside the target annotations.
     """
-    from .data.io import read_label_png
 
     seq = dataset[sequence]
     folder = Path(dataset.root) / "Instances" / dataset.resolution / sequence
@@ -732,8 +721,6 @@ def smoke_val_data(root: str | Path, overwrite: bool = True, seed: int = 0) -> P
     Every video has a scripted occlusion (a target passing behind a pillar) and a look-alike
     distractor, so the notebook's Fig. 8 analogue finds both cases. Returns ``root``.
     """
-    from .data import SyntheticConfig
-    from .data.synthetic import generate_dataset
 
     config = SyntheticConfig(
         height=64,
@@ -757,10 +744,6 @@ def larger_val_data(root: str | Path, num_videos: int = 16, seed: int = 2027) ->
     them is a committed or a training video) into ``root``, once: an existing set made with
     the same settings is reused. Nothing here is committed; generation takes seconds.
     """
-    import json
-
-    from .data import SyntheticConfig, data_samples_root
-    from .data.synthetic import generate_dataset
 
     if num_videos < 1:
         raise ValueError(f"num_videos must be >= 1, got {num_videos}")

@@ -19,7 +19,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .baselines import CopyFirstMask, FlowPropagation
 from .device import resolve_device
+from .infer import VideoSegmenter
 from .model import DGMPM
 
 
@@ -124,8 +126,6 @@ def time_method(
     random noise: speed does not depend on content, nor on the weights, so an untrained
     model of the same architecture (``backbone``, decoder ``width``) times a trained one.
     """
-    from .baselines import CopyFirstMask, FlowPropagation
-    from .infer import VideoSegmenter
 
     dev = resolve_device(device)
     h, w = size

@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib import colormaps
+
+from .infer import VideoSegmenter, frame_to_tensor
+from .model.attention import SpatialAttentionBlock, upsample_to
+from .viz import heatmap, overlay
 
 
 class EmbeddingProjection(NamedTuple):
@@ -124,7 +130,6 @@ class VideoMaps:
 def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMaps:
     """Segment ``sequence`` (a :class:`~dgmpm_lite.data.VideoSequence`) with the paper's
     inference (:class:`dgmpm_lite.infer.VideoSegmenter`) and keep every map for the widgets."""
-    from .infer import VideoSegmenter
 
     n = len(sequence) if not max_frames else min(len(sequence), max_frames)
     if n < 2:
@@ -157,7 +162,6 @@ def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMa
 
 
 def _to_tensor(frame, device):
-    from .infer import frame_to_tensor
 
     return frame_to_tensor(frame, device)
 
@@ -175,7 +179,6 @@ def _cpu(x):
 
 def scrubber_image(maps: VideoMaps, t: int, show: str = "prediction") -> np.ndarray:
     """Frame ``t`` with the predicted (or ground-truth) label map over it: uint8 (H, W, 3)."""
-    from .viz import overlay
 
     maps.check_frame(t, allow_reference=True)
     if show not in ("prediction", "ground truth"):
@@ -208,9 +211,6 @@ def pixel_distances(maps: VideoMaps, t: int, obj: int, y: int, x: int) -> PixelD
 def anchor_explorer_figure(maps: VideoMaps, t: int, obj: int, y: int, x: int):
     """Reference pixels and both anchors in the PCA plane, the chosen target pixel with its
     distances (eq. 5), and where that pixel lies in frame ``t``. Returns a matplotlib figure."""
-    import matplotlib.pyplot as plt
-
-    from .viz import overlay
 
     dist = pixel_distances(maps, t, obj, y, x)
     k = maps.object_index(obj)
@@ -256,7 +256,6 @@ def distance_map_image(maps: VideoMaps, t: int, obj: int) -> np.ndarray:
 def attention_images(maps: VideoMaps, t: int, obj: int) -> list[np.ndarray]:
     """The attention maps of the three blocks (res2 shallow .. res4 deep) of object ``obj``
     in frame ``t``, each resized to the frame and coloured: a list of uint8 RGB arrays."""
-    from .viz import heatmap
 
     maps.check_frame(t)
     k = maps.object_index(obj)
@@ -269,7 +268,6 @@ def attention_images(maps: VideoMaps, t: int, obj: int) -> list[np.ndarray]:
 
 def colormap(values: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, cmap: str = "magma") -> np.ndarray:
     """A 2-D float map -> uint8 (H, W, 3) through a matplotlib colour map."""
-    from matplotlib import colormaps
 
     v = np.clip((np.asarray(values, dtype=np.float32) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
     return (colormaps[cmap](v)[..., :3] * 255).round().astype(np.uint8)
@@ -289,7 +287,6 @@ def knockout(model, maps: VideoMaps, t: int, switch_off: str = "none") -> np.nda
     shallow feature unchanged). It shows how much the trained model relies on each guide.
     The previous masks are the model's own predictions of frame ``t - 1``, as in inference.
     """
-    from .infer import frame_to_tensor
 
     if switch_off not in KNOCKOUTS:
         raise ValueError(f"switch_off must be one of {KNOCKOUTS}, got {switch_off!r}")
@@ -313,8 +310,6 @@ def knockout(model, maps: VideoMaps, t: int, switch_off: str = "none") -> np.nda
         prev = torch.zeros_like(prev)
     hooks = []
     if switch_off == "spatial attention":
-        from .model.attention import SpatialAttentionBlock, upsample_to
-
         blocks = [b for b in model.decoder.attention if isinstance(b, SpatialAttentionBlock)]
         if not blocks:
             raise ValueError("this model has no spatial attention blocks")
@@ -336,7 +331,6 @@ def knockout(model, maps: VideoMaps, t: int, switch_off: str = "none") -> np.nda
 def fig4_figure(maps: VideoMaps, obj: int, frames: list[int]):
     """The paper's Fig. 4 for our model: per chosen frame, the frame with the prediction, the
     distance map (eq. 5) and the three attention maps from shallow to deep (eq. 6)."""
-    import matplotlib.pyplot as plt
 
     titles = [
         "frame + prediction",

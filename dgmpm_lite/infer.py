@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .baselines import CopyFirstMask, FlowPropagation
 from .device import autocast, autocast_dtype, precision_name, resolve_device
 from .model import DGMPM, DGMPMOutput, ReferenceEncoding
 
@@ -273,7 +274,6 @@ def propagate(
         for pred in segment_video(model, frames, first_labels, device=device, working_size=working_size):
             yield pred.labels
         return
-    from .baselines import CopyFirstMask, FlowPropagation
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")

@@ -57,6 +57,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm.auto import tqdm
+
+from dgmpm_lite.data.io import read_label_png
 
 __all__ = [
     "db_eval_iou",
@@ -624,7 +627,6 @@ def _label_reader():
     Imported lazily so that ``import dgmpm_lite.metrics`` never pulls in the data package
     (and cannot create an import cycle).
     """
-    from dgmpm_lite.data.io import read_label_png
 
     return read_label_png
 
@@ -684,8 +686,6 @@ def evaluate_folders(
     reader = _label_reader()
     iterator: Iterable[str] = seq_names
     if progress:
-        from tqdm.auto import tqdm
-
         iterator = tqdm(seq_names, desc="evaluating", unit="seq")
     scores: dict[str, SequenceScores] = {}
     for seq in iterator:

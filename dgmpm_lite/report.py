@@ -16,6 +16,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
+
 from .compare import results_table
 from .metrics import GLOBAL_COLUMNS
 
@@ -70,7 +73,6 @@ def plot_accuracy_vs_runtime(points: Mapping[str, tuple[float, float]], ax=None,
     lists every point's values. The paper's Fig. 6 plots the same axes for published methods.
     Returns ``(fig, ax)``.
     """
-    import matplotlib.pyplot as plt
 
     if not points:
         raise ValueError("no points to plot")
@@ -134,8 +136,6 @@ def plot_training_curves(
 ):
     """Loss per step (moving average over ``smooth`` steps, stage boundaries dashed) and,
     when given, validation J&F per step on a second panel. Returns ``(fig, axes)``."""
-    import matplotlib.pyplot as plt
-    import numpy as np
 
     for key in ("global_step", "loss"):
         if key not in train_log:

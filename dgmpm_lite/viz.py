@@ -10,10 +10,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import cv2
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from . import work_dir
+from .data.preview import overlay_mask
+from .metrics import disk_kernel
+from .model import distance_map
+from .model.backbone import upsample
 
 
 def default_fig_dir() -> Path:
@@ -52,7 +58,6 @@ def overlay(frame, labels, alpha: float = 0.5, contour: bool = True) -> np.ndarr
 
     The DAVIS palette colours of :func:`dgmpm_lite.data.overlay_mask`, for tensors too.
     """
-    from .data.preview import overlay_mask
 
     img = np.clip(np.rint(to_image(frame) * 255), 0, 255).astype(np.uint8)
     labels = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
@@ -66,8 +71,6 @@ def heatmap(x: torch.Tensor | np.ndarray, size: tuple[int, int] | None = None) -
         while x.dim() > 2:
             x = x[0]
         if size is not None:
-            from .model.backbone import upsample
-
             x = upsample(x[None, None], size)[0, 0]
         return x.numpy()
     return np.asarray(x, dtype=np.float32)
@@ -79,7 +82,6 @@ def plot_model_maps(frame, out, target_labels=None, title: str | None = None):
     ``out`` is a :class:`dgmpm_lite.model.DGMPMOutput` made with ``return_maps=True`` for a
     single object. Returns the matplotlib figure.
     """
-    import matplotlib.pyplot as plt
 
     img = to_image(frame)
     size = img.shape[:2]
@@ -171,7 +173,6 @@ def embedding_contributions(extractor, side_outputs: list[torch.Tensor], size: t
     (B, 64, H, W) tensors sum to ``extractor.embed(side_outputs, size)`` (upsampling is
     linear, so upsampling each level's map and summing equals summing and upsampling).
     """
-    from .model.backbone import upsample
 
     if extractor.side_convs is None:
         raise ValueError("this FeatureExtractor has no embedding head (built with with_embedding=False)")
@@ -189,7 +190,6 @@ def plot_grid(rows, row_titles=None, cmap: str = "magma", vlim=(0.0, 1.0), size:
     between ``vlim`` (``None`` = each map's own range). ``image=None`` leaves a blank panel;
     rows may have different lengths. Returns ``(fig, axes)`` with axes of shape (rows, cols).
     """
-    import matplotlib.pyplot as plt
 
     rows = [list(r) for r in rows]
     if not rows or not any(rows):
@@ -272,7 +272,6 @@ def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = Non
     Foreground pixels blue, background grey, anchors as large stars; ``proj.extra`` points
     (e.g. chosen target pixels) as labelled diamonds. Returns the axes.
     """
-    import matplotlib.pyplot as plt
 
     n_extra = len(proj.extra)
     if extra_labels is not None and len(extra_labels) != n_extra:
@@ -336,7 +335,6 @@ def video_distance_maps(model, frames, ref_frame: torch.Tensor, ref_masks: torch
     once (anchors, eq. 1-4) as in inference. Returns (T, K, H, W) maps for K objects. Only
     the feature extractor runs (no decoder, no previous mask).
     """
-    from .model import distance_map
 
     if not model.use_distance:
         raise ValueError("this model has no embedding distance module (use_distance=False, the -EDM ablation)")
@@ -369,9 +367,6 @@ def boundary_regions(mask, width: int = 3) -> dict:
     """Split a frame by a binary (H, W) mask into ``boundary`` (a band of about ``2 * width``
     pixels around the contour), ``interior`` (object minus band) and ``background``.
     """
-    import cv2
-
-    from .metrics import disk_kernel
 
     m = np.asarray(mask)
     if m.ndim != 2:
@@ -438,7 +433,6 @@ def central_pixel(mask) -> tuple[int, int]:
     Unlike the centroid it always lies inside the mask, also for rings and crescents.
     Ties go to the first pixel in row-major order. Pixels beyond the frame count as outside.
     """
-    import cv2
 
     m = heatmap(mask) if isinstance(mask, torch.Tensor) else np.asarray(mask)
     if m.ndim != 2:
@@ -492,7 +486,6 @@ def plot_region_timeline(
     ``hidden``: per-frame booleans; those frames are shaded (e.g. the target fully hidden).
     Returns the axes.
     """
-    import matplotlib.pyplot as plt
 
     frame_ids = np.asarray(frame_ids)
     if not series:

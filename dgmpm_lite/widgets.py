@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 
 import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from PIL import Image
 
 from . import explore
 
@@ -18,12 +20,9 @@ from . import explore
 def png_bytes(image) -> bytes:
     """A uint8 RGB array or a matplotlib figure as PNG bytes (figures are closed)."""
     if isinstance(image, np.ndarray):
-        from PIL import Image
-
         buf = io.BytesIO()
         Image.fromarray(image).save(buf, format="PNG")
         return buf.getvalue()
-    import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     image.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})

@@ -33,6 +33,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from .io import PathLike
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,6 @@ def _hash_file(path: Path) -> str:
 
 def _fetch(url: str, part: Path, timeout: float, progress: bool) -> None:
     """Stream ``url`` into ``part``, resuming from its current size with an HTTP Range request."""
-    from tqdm.auto import tqdm
 
     start = part.stat().st_size if part.exists() else 0
     req = urllib.request.Request(url, headers={"User-Agent": "dgmpm_lite"})

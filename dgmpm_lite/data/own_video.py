@@ -21,8 +21,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm.auto import tqdm
 
-from .io import IMAGE_EXTENSIONS, PathLike, read_image, read_label_png
+from .io import IMAGE_EXTENSIONS, PathLike, read_image, read_label_png, write_jpeg
 from .sequence import VideoSequence, check_same_size, validate_first_mask
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
@@ -258,9 +259,6 @@ def load_own_video(
 
 def extract_frames(video: PathLike, out_dir: PathLike, quality: int = 95, max_frames: int | None = None) -> list[Path]:
     """Decode a video file into ``out_dir/00000.jpg, ...`` (refuses a non-empty ``out_dir``)."""
-    from tqdm.auto import tqdm
-
-    from .io import write_jpeg
 
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):

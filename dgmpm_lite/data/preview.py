@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import matplotlib.pyplot as plt
 import numpy as np
+from PIL import Image
 
 from .io import DAVIS_PALETTE, PathLike
 from .sequence import VideoSequence
+from .synthetic import SyntheticConfig, generate_video
 
 
 def overlay_mask(frame: np.ndarray, labels: np.ndarray | None, alpha: float = 0.5, contour: bool = True) -> np.ndarray:
@@ -113,7 +116,6 @@ def show_video(
     ax: Any = None,
 ) -> Any:
     """Show :func:`video_grid` with matplotlib; returns the axes."""
-    import matplotlib.pyplot as plt
 
     grid = video_grid(videos, frames, alpha)
     if ax is None:
@@ -135,7 +137,6 @@ def save_synthetic_grid(
     The default seeds (default :class:`SyntheticConfig`) show pillar passes, targets passing
     behind other targets, an exit/re-entry and distractors.
     """
-    from .synthetic import SyntheticConfig, generate_video
 
     config = config or SyntheticConfig()
     videos = [generate_video(config, s, name=f"seed {s}") for s in seeds]
@@ -143,7 +144,6 @@ def save_synthetic_grid(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # a 256-colour palette keeps the file small (noisy textures compress badly); no metadata
-    from PIL import Image
 
     Image.fromarray(grid).quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
         path, format="PNG", optimize=True

@@ -45,6 +45,7 @@ from torchvision.transforms import v2
 
 from .io import read_image, read_label_png
 from .sequence import VideoSequence
+from .synthetic import SyntheticVideoSource
 
 
 @dataclass
@@ -319,7 +320,6 @@ class _SequenceCache:
 
 def _video_cache(source: Any) -> _SequenceCache:
     """The videos of a dataset: memoised, except an endless synthetic source (nothing to reuse)."""
-    from .synthetic import SyntheticVideoSource
 
     src = _as_video_list(source)
     videos = _SequenceCache(src, keep=not isinstance(src, SyntheticVideoSource))

@@ -70,6 +70,11 @@ from typing import Any
 
 import cv2
 import numpy as np
+import PIL
+from tqdm.auto import tqdm
+
+from dgmpm_lite import SAMPLES_ROOT, work_dir
+from dgmpm_lite import shipped_path as here
 
 from .cutouts import CutoutSource, inner_radius, look_alike
 from .io import PathLike, write_jpeg, write_label_png
@@ -1119,8 +1124,6 @@ def generate_dataset(
     :func:`sequence_seed` ``(seed, s, i)``. ``source`` paints the videos with real cut-outs
     (recorded in the manifest). Returns the manifest.
     """
-    import PIL
-    from tqdm.auto import tqdm
 
     root = Path(root)
     splits = splits or {"train": 8, "val": 4}
@@ -1206,8 +1209,6 @@ def make_real_multi(
     only (:data:`REAL_MULTI_HELD_OUT`, which training never reads), 2-4 targets each, with
     look-alikes, salient non-targets and scripted occlusions, into ``build/davis_multi_val``.
     """
-    from dgmpm_lite import shipped_path as here
-    from dgmpm_lite import work_dir
 
     davis = here(davis_root or REAL_MULTI_DAVIS)
     if not davis.is_dir():
@@ -1230,7 +1231,6 @@ def make_real_multi(
 
 def data_samples_root() -> Path:
     """The shipped ``data_samples/synthetic`` (a clone's, or the installed package's copy)."""
-    from dgmpm_lite import SAMPLES_ROOT
 
     return SAMPLES_ROOT / "synthetic"
 
