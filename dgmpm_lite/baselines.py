@@ -4,10 +4,10 @@ Semi-supervised VOS gives you the first frame's object masks and asks for the ma
 later frames. Before trusting a deep model, it helps to know what very simple ideas score
 with the same evaluation (:mod:`dgmpm_lite.metrics`):
 
-* :class:`CopyFirstMask` / :func:`copy_first_mask` -- "nothing moves": every frame gets the
+* :class:`CopyFirstMask` -- "nothing moves": every frame gets the
   first frame's label map. It scores well only on nearly static videos and shows how much of
   a score comes for free.
-* :class:`FlowPropagation` / :func:`propagate_flow` -- "follow the pixels": estimate dense
+* :class:`FlowPropagation` -- "follow the pixels": estimate dense
   optical flow between consecutive frames (OpenCV's DIS algorithm) and warp the previous
   masks along it. It handles smooth motion well but drifts over time, and it cannot recover
   an object after an occlusion -- exactly the weaknesses the DGMPM paper targets with its
@@ -24,16 +24,12 @@ arrays of shape (H, W) with 0 = background and 1..K = objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 import cv2
 import numpy as np
 
 __all__ = [
     "CopyFirstMask",
-    "copy_first_mask",
     "FlowPropagation",
-    "propagate_flow",
     "labels_from_soft_masks",
 ]
 
@@ -104,23 +100,6 @@ class CopyFirstMask:
         """Return (a copy of) the first label map; ``frame`` is only checked for size."""
         _check_frame(frame, shape=self.shape)
         return self.first_labels.copy()
-
-
-def copy_first_mask(first_labels: np.ndarray, num_frames: int) -> list[np.ndarray]:
-    """The copy-first-mask prediction for a whole video.
-
-    Args:
-        first_labels: (H, W) uint8 label map of frame 0.
-        num_frames: total number of frames T, frame 0 included.
-
-    Returns:
-        A list of T copies of ``first_labels`` (frame 0 included, as the DAVIS format wants
-        one result PNG per ground-truth frame).
-    """
-    first_labels = _check_labels(first_labels)
-    if int(num_frames) < 1:
-        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
-    return [first_labels.copy() for _ in range(int(num_frames))]
 
 
 # --------------------------------------------------------------------------------------
@@ -218,32 +197,3 @@ class FlowPropagation:
         self._prev_gray = gray
         self.last_flow = flow
         return labels
-
-
-def propagate_flow(
-    frames: Sequence[np.ndarray] | Iterable[np.ndarray],
-    first_labels: np.ndarray,
-    **kwargs,
-) -> list[np.ndarray]:
-    """Run :class:`FlowPropagation` over a whole video.
-
-    Args:
-        frames: the RGB uint8 frames, frame 0 first (a list, a (T, H, W, 3) array, or any
-            iterable such as a generator reading from disk).
-        first_labels: label map of frame 0.
-        **kwargs: passed to :class:`FlowPropagation` (``soft``, ``preset``,
-            ``finest_scale``).
-
-    Returns:
-        A list of T label maps; entry 0 is a copy of ``first_labels``.
-    """
-    it = iter(frames)
-    try:
-        first = next(it)
-    except StopIteration:
-        raise ValueError("frames is empty: need at least the first frame") from None
-    prop = FlowPropagation(first, first_labels, **kwargs)
-    out = [first_labels.copy()]
-    for frame in it:
-        out.append(prop.step(frame))
-    return out

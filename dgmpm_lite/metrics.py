@@ -1,6 +1,6 @@
 """DAVIS-style evaluation metrics: region similarity J, contour accuracy F, and friends.
 
-This module re-implements, from the written description in ``DAVIS_METRICS.md``, the
+This module re-implements, from the written description in ``docs/DAVIS_METRICS.md`` (in the repository), the
 numbers that the official DAVIS-2017 evaluation toolkit reports, so that scores produced
 by ``dgmpm_lite`` can be compared with the DGMPM paper (and any other DAVIS paper).
 
@@ -42,7 +42,6 @@ Rules taken from ``DAVIS_METRICS.md`` (and the toolkit it describes)
   that uses a label larger than ``K`` is an error.
 * Results are PNG label maps named exactly like the ground-truth files.
 
-The SegTrack v2 numbers in the paper use a simpler metric, mean IoU (:func:`segtrack_miou`).
 """
 
 from __future__ import annotations
@@ -59,11 +58,10 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from dgmpm_lite.data.io import read_label_png
+from .data.io import read_label_png
 
 __all__ = [
     "db_eval_iou",
-    "db_eval_iou_batch",
     "seg2bmap",
     "boundary_radius",
     "disk_kernel",
@@ -75,9 +73,6 @@ __all__ = [
     "DatasetResults",
     "evaluate_sequence",
     "summarize",
-    "evaluate_dataset",
-    "sequence_object_ious",
-    "segtrack_miou",
     "evaluate_folders",
     "write_results_csv",
     "GLOBAL_COLUMNS",
@@ -167,31 +162,6 @@ def db_eval_iou(gt, pred) -> float:
     if union == 0:
         return 1.0
     return float(np.count_nonzero(gt_b & pred_b) / union)
-
-
-def db_eval_iou_batch(gt, pred) -> np.ndarray:
-    """Vectorised J over a stack of frames.
-
-    Args:
-        gt, pred: binary masks of shape (T, H, W) (a 2-D pair is treated as T = 1).
-
-    Returns:
-        float64 array of shape (T,) with J per frame (1.0 where both masks are empty).
-    """
-    gt_b = _as_binary_mask(gt, "gt")
-    pred_b = _as_binary_mask(pred, "pred")
-    if gt_b.shape != pred_b.shape:
-        raise ValueError(f"shape mismatch: gt {gt_b.shape} vs pred {pred_b.shape}")
-    if gt_b.ndim == 2:
-        gt_b, pred_b = gt_b[None], pred_b[None]
-    if gt_b.ndim != 3:
-        raise ValueError(f"expected (T, H, W) stacks, got shape {gt_b.shape}")
-    inter = np.count_nonzero(gt_b & pred_b, axis=(1, 2)).astype(np.float64)
-    union = np.count_nonzero(gt_b | pred_b, axis=(1, 2)).astype(np.float64)
-    out = np.ones(len(gt_b), dtype=np.float64)
-    nz = union > 0
-    out[nz] = inter[nz] / union[nz]
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -537,100 +507,9 @@ def summarize(sequences: Mapping[str, SequenceScores]) -> DatasetResults:
     return DatasetResults(global_metrics=global_metrics, per_object=rows, sequences=dict(sequences))
 
 
-def evaluate_dataset(
-    pairs: Mapping[str, tuple[object, object]],
-    *,
-    bound_th: float = 0.008,
-    drop_first_last: bool = True,
-) -> DatasetResults:
-    """Evaluate several in-memory sequences: ``{name: (gt_labels, pred_labels)}``.
-
-    Runs :func:`evaluate_sequence` on each and pools with :func:`summarize`.
-    """
-    scores = {
-        name: evaluate_sequence(gt, pred, bound_th=bound_th, drop_first_last=drop_first_last)
-        for name, (gt, pred) in pairs.items()
-    }
-    return summarize(scores)
-
-
-# --------------------------------------------------------------------------------------
-# SegTrack v2 style mean IoU
-# --------------------------------------------------------------------------------------
-def sequence_object_ious(gt_labels, pred_labels, *, skip_first: bool = True) -> np.ndarray:
-    """IoU of every object in every frame, for the SegTrack v2 style mIoU.
-
-    Same label conventions and checks as :func:`evaluate_sequence` (K from the first
-    ground-truth frame, 255 = background, a label > K is an error), but the frames used
-    differ: by default every frame *except the first* (it is the given annotation), and
-    the last frame *is* scored. ``skip_first=False`` scores every frame.
-
-    Returns:
-        float array (K, number of scored frames).
-    """
-    n, pairs = _iter_label_pairs(gt_labels, pred_labels)
-    if skip_first and n < 2:
-        raise ValueError("need at least 2 frames when the first frame is skipped")
-    num_objects = None
-    cols = []
-    for t, (gt, pred) in enumerate(pairs):
-        gt = _as_label_map(gt, f"ground truth (frame {t})")
-        pred = _as_label_map(pred, f"prediction (frame {t})")
-        if pred.shape != gt.shape:
-            raise ValueError(f"shape mismatch (frame {t}): ground truth {gt.shape} vs prediction {pred.shape}")
-        gt = np.where(gt == VOID_LABEL, 0, gt)
-        if num_objects is None:
-            num_objects = int(gt.max())
-            if num_objects == 0:
-                raise ValueError("the first ground-truth frame contains no object")
-        if pred.size and int(pred.max()) > num_objects:
-            raise ValueError(
-                f"prediction (frame {t}) uses label {int(pred.max())} but the first "
-                f"ground-truth frame has only {num_objects} object(s)"
-            )
-        if skip_first and t == 0:
-            continue
-        ids = np.arange(1, num_objects + 1)[:, None, None]
-        cols.append(db_eval_iou_batch(gt[None] == ids, pred[None] == ids))
-    return np.stack(cols, axis=1)
-
-
-def segtrack_miou(pairs, *, skip_first: bool = True) -> float:
-    """SegTrack v2 style mIoU: mean over objects of each object's mean IoU over frames.
-
-    Args:
-        pairs: ``{name: (gt_labels, pred_labels)}`` or an iterable of
-            ``(gt_labels, pred_labels)`` tuples (one per sequence).
-        skip_first: frames used are all frames except the first annotated one (default);
-            the last frame is included (unlike the DAVIS J/F protocol). Set False to use
-            every frame.
-
-    Returns:
-        The mean over *all objects of all sequences pooled* (a 2-object sequence weighs
-        twice) of the per-object mean IoU.
-    """
-    items = pairs.values() if isinstance(pairs, Mapping) else pairs
-    per_object = []
-    for gt, pred in items:
-        per_object.extend(sequence_object_ious(gt, pred, skip_first=skip_first).mean(axis=1))
-    if not per_object:
-        raise ValueError("no sequences given")
-    return float(np.mean(per_object))
-
-
 # --------------------------------------------------------------------------------------
 # folders and CSV files
 # --------------------------------------------------------------------------------------
-def _label_reader():
-    """The project's label PNG reader (palette ids; DAVIS-2016 grayscale 0/255 -> 0/1).
-
-    Imported lazily so that ``import dgmpm_lite.metrics`` never pulls in the data package
-    (and cannot create an import cycle).
-    """
-
-    return read_label_png
-
-
 class _LazyFrames(Sequence):
     """A list-like of label maps read from PNG files only when indexed/iterated."""
 
@@ -683,7 +562,7 @@ def evaluate_folders(
             raise FileNotFoundError(f"no sequence folders in {gt_root}")
     else:
         seq_names = [str(s) for s in sequences]
-    reader = _label_reader()
+    reader = read_label_png
     iterator: Iterable[str] = seq_names
     if progress:
         iterator = tqdm(seq_names, desc="evaluating", unit="seq")

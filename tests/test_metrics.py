@@ -16,16 +16,12 @@ from dgmpm_lite.metrics import (
     boundary_radius,
     db_eval_boundary,
     db_eval_iou,
-    db_eval_iou_batch,
     db_statistics,
     decay_bin_ids,
     disk_kernel,
-    evaluate_dataset,
     evaluate_folders,
     evaluate_sequence,
     seg2bmap,
-    segtrack_miou,
-    sequence_object_ious,
     summarize,
     write_results_csv,
 )
@@ -55,12 +51,6 @@ def test_iou_empty_cases_and_int_input():
     assert db_eval_iou(empty, some) == 0.0
     assert db_eval_iou(some, empty) == 0.0
     assert db_eval_iou(some, some) == 1.0  # 0/1 integers are accepted
-
-
-def test_iou_batch_matches_2d():
-    gt = np.stack([rect((10, 10), 0, 4, 0, 4), np.zeros((10, 10), bool)])
-    pred = np.stack([rect((10, 10), 2, 6, 2, 6), np.zeros((10, 10), bool)])
-    np.testing.assert_allclose(db_eval_iou_batch(gt, pred), [4 / 28, 1.0])
 
 
 @pytest.mark.parametrize(
@@ -302,7 +292,7 @@ def _two_sequences():
 
 
 def test_dataset_pooled_means_weight_objects():
-    res = evaluate_dataset(_two_sequences())
+    res = summarize({name: evaluate_sequence(gt, pred) for name, (gt, pred) in _two_sequences().items()})
     g = res.global_metrics
     assert list(g) == list(GLOBAL_COLUMNS)
     # entries: a_1 (J=1), a_2 (J=1), b_1 (J=0) -> 2/3, not the per-sequence mean 1/2
@@ -324,24 +314,6 @@ def test_summarize_j_and_f_mean_is_average():
     assert g["J-Mean"] == pytest.approx(0.3)
     assert g["F-Mean"] == pytest.approx(0.8)
     assert g["J&F-Mean"] == pytest.approx(0.55)
-
-
-# ----------------------------------------------------------------------------- mIoU
-def test_segtrack_miou():
-    shape = (4, 4)
-    gt_a = [_labels(shape, (0, 2, 0, 2), (2, 4, 2, 4)) for _ in range(3)]
-    f2 = _labels(shape, (0, 2, 0, 2), (2, 4, 2, 4))
-    f2[2:4, 0:2] = 2  # object 2 doubled in size in frame 2 -> IoU 4/8
-    pred_a = [np.zeros(shape, np.uint8), gt_a[1].copy(), f2]
-    gt_b = [_labels(shape, (1, 3, 1, 3)) for _ in range(3)]
-    pred_b = [gt_b[0].copy(), np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)]
-    np.testing.assert_allclose(sequence_object_ious(gt_a, pred_a), [[1, 1], [1, 0.5]])
-    # frames 1 and 2 (first skipped, last kept): objects 1, 0.75, 0 -> 1.75 / 3
-    seqs = {"a": (gt_a, pred_a), "b": (gt_b, pred_b)}
-    assert segtrack_miou(seqs) == pytest.approx(1.75 / 3)
-    assert segtrack_miou(list(seqs.values())) == pytest.approx(1.75 / 3)
-    # all frames: a_1 = 2/3, a_2 = 1.5/3, b_1 = 1/3
-    assert segtrack_miou(seqs, skip_first=False) == pytest.approx((2 / 3 + 0.5 + 1 / 3) / 3)
 
 
 # ----------------------------------------------------------------------------- files

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from dgmpm_lite.model import EmbeddingDistanceModule, anchors, distance_map, embedding_distance
+from dgmpm_lite.model import anchors, distance_map, embedding_distance
 
 
 def brute_force_anchors(ref, mask):
@@ -122,14 +122,6 @@ def test_gradient_is_finite_at_the_anchor():
     target = a_f[:, :, None, None].expand(1, 4, 5, 5).clone().requires_grad_(True)
     distance_map(target, a_f, a_b).sum().backward()
     assert torch.isfinite(target.grad).all()
-
-
-def test_module_wrapper_is_the_function():
-    t, r = torch.randn(1, 3, 4, 4), torch.randn(1, 3, 4, 4)
-    m = torch.zeros(1, 1, 4, 4)
-    m[..., 0, 0] = 1
-    for a, b in zip(EmbeddingDistanceModule()(t, r, m), embedding_distance(t, r, m)):
-        torch.testing.assert_close(a, b)
 
 
 def test_empty_foreground_raises():

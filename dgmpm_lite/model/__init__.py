@@ -11,7 +11,7 @@ from .attention import ChannelAttentionBlock, NoAttentionBlock, SpatialAttention
 from .backbone import FeatureExtractor, FeatureExtractorOutput, load_resnet
 from .decoder import FeatureIntegrationNetwork, ResidualBlock
 from .dgmpm import DGMPM, MODEL_KEYS, DGMPMConfig, DGMPMOutput, ReferenceEncoding, TargetFeatures
-from .distance import EmbeddingDistance, EmbeddingDistanceModule, anchors, distance_map, embedding_distance
+from .distance import EmbeddingDistance, anchors, distance_map, embedding_distance
 
 __all__ = [
     "DGMPM",
@@ -24,7 +24,6 @@ __all__ = [
     "FeatureExtractorOutput",
     "load_resnet",
     "EmbeddingDistance",
-    "EmbeddingDistanceModule",
     "anchors",
     "distance_map",
     "embedding_distance",

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-from torch import nn
 
 from .checks import check_masks
 
@@ -154,10 +153,3 @@ def embedding_distance(
         )
     a_f, a_b = anchors(ref_feats, ref_masks)
     return EmbeddingDistance(distance_map(target_feats, a_f, a_b), a_f, a_b)
-
-
-class EmbeddingDistanceModule(nn.Module):
-    """``nn.Module`` wrapper of :func:`embedding_distance` (no parameters), for model printing."""
-
-    def forward(self, target_feats, ref_feats, ref_masks) -> EmbeddingDistance:  # noqa: D102
-        return embedding_distance(target_feats, ref_feats, ref_masks)
