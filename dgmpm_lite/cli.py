@@ -96,6 +96,41 @@ def _figures(args) -> int:
     return 0
 
 
+def _generate(args) -> int:
+    import json
+
+    from .data import SyntheticConfig
+    from .data.synthetic import REAL_MULTI_ROOT, data_samples_root, generate_dataset, make_data_samples, make_real_multi
+
+    if args.preset == "data_samples":
+        manifest = make_data_samples(args.root, overwrite=args.overwrite)
+        root = args.root or data_samples_root()
+    elif args.preset == "davis_multi_val":
+        manifest = make_real_multi(args.root, args.davis, overwrite=args.overwrite)
+        root = args.root or REAL_MULTI_ROOT
+    else:
+        if args.root is None:
+            raise CliError("--root is required without --preset (the folder to write the videos to)")
+        try:
+            knobs = json.loads(args.config) if args.config else {}
+        except json.JSONDecodeError as err:
+            raise CliError(f"--config is not valid JSON ({err}); e.g. --config '{{\"num_frames\": 40}}'") from None
+        manifest = generate_dataset(
+            args.root,
+            {"train": args.train, "val": args.val},
+            SyntheticConfig.from_dict(knobs),
+            args.seed,
+            args.resolution,
+            overwrite=args.overwrite,
+            command=f"dgmpm-lite generate --root {args.root} --seed {args.seed} --train {args.train} --val {args.val} "
+            f"--resolution {args.resolution}" + (f" --config '{args.config}'" if args.config else ""),
+        )
+        root = args.root
+    n = sum(len(v) for v in manifest["splits"].values())
+    print(f"wrote {n} sequences to {root} in {manifest['generation_seconds']} s")
+    return 0
+
+
 def _benchmark(args) -> int:
     import torch
 
@@ -364,6 +399,28 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of scoring the shipped ones",
     )
     p.set_defaults(func=_figures)
+
+    p = sub.add_parser("generate", help="generate synthetic occlusion/distractor videos in DAVIS-2017 layout")
+    p.add_argument(
+        "--preset",
+        choices=["data_samples", "davis_multi_val"],
+        help="data_samples: regenerate the committed data_samples/synthetic set; davis_multi_val: the "
+        "multi-object benchmark from the held-out DAVIS-2016 sequences into build/davis_multi_val "
+        "(both ignore the other knobs)",
+    )
+    p.add_argument(
+        "--davis",
+        type=Path,
+        help="DAVIS-2016 folder for --preset davis_multi_val (default ../shared/data/DAVIS2016-train-240p)",
+    )
+    p.add_argument("--root", type=Path, help="output folder (data root)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train", type=_non_negative_int, default=8, help="number of train sequences")
+    p.add_argument("--val", type=_non_negative_int, default=4, help="number of val sequences")
+    p.add_argument("--resolution", default="240p", help="name of the resolution folder")
+    p.add_argument("--config", type=str, help="JSON object of SyntheticConfig knobs, e.g. '{\"num_frames\": 40}'")
+    p.add_argument("--overwrite", action="store_true", help="replace previously generated sequences")
+    p.set_defaults(func=_generate)
 
     p = sub.add_parser("benchmark", help="frames per second and memory of DGMPM and the baselines")
     p.add_argument("--methods", nargs="+", default=["dgmpm", "flow", "copy"], choices=["dgmpm", "flow", "copy"])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from dgmpm_lite.cli import main
 from dgmpm_lite.data import (
     DavisDataset,
     LazySyntheticSequence,
@@ -204,7 +205,8 @@ def test_write_davis_layout_and_refuses_overwrite(tmp_path: Path) -> None:
 
 def test_cli_generates_a_dataset(tmp_path: Path) -> None:
     cfg = json.dumps({"height": 64, "width": 96, "num_frames": 3})
-    assert syn.main(["--root", str(tmp_path), "--train", "2", "--val", "1", "--seed", "5", "--config", cfg]) == 0
+    args = ["generate", "--root", str(tmp_path), "--train", "2", "--val", "1", "--seed", "5", "--config", cfg]
+    assert main(args) == 0
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["seed"] == 5 and manifest["config"]["num_frames"] == 3 and "--seed 5" in manifest["command"]
     ds = DavisDataset(tmp_path, split="train")

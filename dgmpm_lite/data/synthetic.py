@@ -48,19 +48,16 @@ On disk (DAVIS-2017 layout, see :func:`write_davis` / :func:`generate_dataset`):
 
 Command line (regenerates ``data_samples/synthetic``)::
 
-    python -m dgmpm_lite.data --preset data_samples --overwrite
+    dgmpm-lite generate --preset data_samples --overwrite
 
-(``python -m dgmpm_lite.data.synthetic`` is the same command.)
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
 import re
-import sys
 import time
 import zlib
 from collections.abc import Sequence
@@ -1175,7 +1172,7 @@ DATA_SAMPLES_SEED = 2026
 DATA_SAMPLES_SPLITS = {"train": 8, "val": 4}
 DATA_SAMPLES_RESOLUTION = "192p"
 DATA_SAMPLES_JPEG_QUALITY = 85
-DATA_SAMPLES_COMMAND = "python -m dgmpm_lite.data --preset data_samples --overwrite"
+DATA_SAMPLES_COMMAND = "dgmpm-lite generate --preset data_samples --overwrite"
 
 
 REAL_MULTI_CONFIG = SyntheticConfig(
@@ -1194,7 +1191,7 @@ REAL_MULTI_SPLITS = {"val": 24}
 REAL_MULTI_DAVIS = "../shared/data/DAVIS2016-train-240p"
 REAL_MULTI_HELD_OUT = "data_samples/davis2016_split/val.txt"
 REAL_MULTI_ROOT = "build/davis_multi_val"
-REAL_MULTI_COMMAND = "python -m dgmpm_lite.data --preset davis_multi_val"
+REAL_MULTI_COMMAND = "dgmpm-lite generate --preset davis_multi_val"
 
 
 def make_real_multi(
@@ -1248,66 +1245,3 @@ def make_data_samples(root: PathLike | None = None, overwrite: bool = False, pro
         progress=progress,
         command=DATA_SAMPLES_COMMAND,
     )
-
-
-def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m dgmpm_lite.data",
-        description="Generate synthetic occlusion/distractor videos in DAVIS-2017 layout.",
-    )
-    p.add_argument(
-        "--preset",
-        choices=["data_samples", "davis_multi_val"],
-        help="data_samples: regenerate the committed data_samples/synthetic set; davis_multi_val: the multi-object "
-        "benchmark from the held-out DAVIS-2016 sequences into build/davis_multi_val (both ignore the other knobs)",
-    )
-    p.add_argument(
-        "--davis",
-        type=Path,
-        help="DAVIS-2016 folder for --preset davis_multi_val (default ../shared/data/DAVIS2016-train-240p)",
-    )
-    p.add_argument("--root", type=Path, help="output folder (data root)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train", type=int, default=8, help="number of train sequences")
-    p.add_argument("--val", type=int, default=4, help="number of val sequences")
-    p.add_argument("--resolution", default="240p", help="name of the resolution folder")
-    p.add_argument("--config", type=str, help="JSON object of SyntheticConfig knobs, e.g. '{\"num_frames\": 40}'")
-    p.add_argument("--overwrite", action="store_true", help="replace previously generated sequences")
-    return p.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse_args(argv)
-    if args.preset == "data_samples":
-        manifest = make_data_samples(args.root, overwrite=args.overwrite)
-        root = args.root or data_samples_root()
-    elif args.preset == "davis_multi_val":
-        try:
-            manifest = make_real_multi(args.root, args.davis, overwrite=args.overwrite)
-        except (FileNotFoundError, FileExistsError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        root = args.root or REAL_MULTI_ROOT
-    else:
-        if args.root is None:
-            print("error: --root is required without --preset", file=sys.stderr)
-            return 2
-        cfg = SyntheticConfig.from_dict(json.loads(args.config)) if args.config else SyntheticConfig()
-        cmd = "python -m dgmpm_lite.data " + " ".join(sys.argv[1:] if argv is None else argv)
-        manifest = generate_dataset(
-            args.root,
-            {"train": args.train, "val": args.val},
-            cfg,
-            args.seed,
-            args.resolution,
-            overwrite=args.overwrite,
-            command=cmd,
-        )
-        root = args.root
-    n = sum(len(v) for v in manifest["splits"].values())
-    print(f"wrote {n} sequences to {root} in {manifest['generation_seconds']} s")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
