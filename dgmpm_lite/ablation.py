@@ -41,8 +41,7 @@ from . import shipped_path
 from .checkpoints import default_checkpoint, export_model, load_checkpoint, load_model, model_from_checkpoint
 from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
 from .config import config_differences, load_config
-from .data import SyntheticConfig, data_samples_root
-from .data.io import read_label_png
+from .data import SyntheticConfig, data_samples_root, read_instances, read_metadata
 from .data.synthetic import generate_dataset
 from .infer import propagate
 from .model import DGMPM
@@ -621,12 +620,7 @@ def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
       visible (over all of them when too few).
     """
 
-    metas = {}
-    for name in dataset.names:
-        path = Path(dataset.root) / "Metadata" / dataset.resolution / f"{name}.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: fig8_cases needs the metadata of generated synthetic videos")
-        metas[name] = json.loads(path.read_text())
+    metas = {name: read_metadata(dataset, name) for name in dataset.names}
 
     def limit(meta):
         return min(meta["num_frames"], max_frames) if max_frames else meta["num_frames"]
@@ -688,15 +682,7 @@ def instance_masks(dataset, sequence: str, frame_ids, instance_ids) -> np.ndarra
     occluders), which the synthetic generator writes beside the target annotations.
     """
 
-    seq = dataset[sequence]
-    folder = Path(dataset.root) / "Instances" / dataset.resolution / sequence
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is missing: instance maps exist only for generated synthetic videos")
-    out = []
-    for t in frame_ids:
-        stem = Path(seq.frame_names[int(t)]).stem
-        inst = read_label_png(folder / f"{stem}.png")
-        out.append(np.isin(inst, list(instance_ids)))
+    out = [np.isin(read_instances(dataset, sequence, t), list(instance_ids)) for t in frame_ids]
     return np.stack(out) if out else np.zeros((0, 1, 1), dtype=bool)
 
 

@@ -42,6 +42,8 @@ from .synthetic import (
     generate_dataset,
     generate_video,
     make_data_samples,
+    read_instances,
+    read_metadata,
     write_davis,
 )
 
@@ -75,6 +77,8 @@ __all__ = [
     "make_data_samples",
     "overlay_mask",
     "read_image",
+    "read_instances",
+    "read_metadata",
     "read_label_png",
     "save_synthetic_grid",
     "show_video",

@@ -74,7 +74,7 @@ from dgmpm_lite import SAMPLES_ROOT, work_dir
 from dgmpm_lite import shipped_path as here
 
 from .cutouts import CutoutSource, inner_radius, look_alike
-from .io import PathLike, write_jpeg, write_label_png
+from .io import PathLike, read_label_png, write_jpeg, write_label_png
 from .sequence import InMemorySequence
 
 GENERATOR_VERSION = 1
@@ -1046,6 +1046,36 @@ class SyntheticVideoSource:
 _OWN_FILE = re.compile(r"^\d{5}\.(jpg|png)$")
 
 
+def metadata_path(root: PathLike, resolution: str, sequence: str) -> Path:
+    """Where the generator writes a video's metadata: ``<root>/Metadata/<res>/<seq>.json``."""
+    return Path(root) / "Metadata" / resolution / f"{sequence}.json"
+
+
+def instances_dir(root: PathLike, resolution: str, sequence: str) -> Path:
+    """Where the generator writes a video's instance maps: ``<root>/Instances/<res>/<seq>/``."""
+    return Path(root) / "Instances" / resolution / sequence
+
+
+def read_metadata(dataset, sequence: str) -> dict[str, Any]:
+    """The generator's record of a video of ``dataset`` (a :class:`~dgmpm_lite.data.DavisDataset`
+    of generated videos): its objects with their roles (target, distractor, occluder, salient),
+    which target a look-alike ``mimics``, and per frame each object's visible area and state."""
+    path = metadata_path(dataset.root, dataset.resolution, sequence)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: only generated synthetic videos have metadata")
+    return json.loads(path.read_text())
+
+
+def read_instances(dataset, sequence: str, frame: int) -> np.ndarray:
+    """(H, W) uint8 map of *every* object of a generated video in frame ``frame`` (the ids of
+    :func:`read_metadata`'s objects: look-alikes and occluders too, unlike the annotation)."""
+    folder = instances_dir(dataset.root, dataset.resolution, sequence)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is missing: instance maps exist only for generated synthetic videos")
+    stem = Path(dataset[sequence].frame_names[int(frame)]).stem
+    return read_label_png(folder / f"{stem}.png")
+
+
 def _prepare_dir(path: Path, overwrite: bool) -> None:
     if path.exists() and any(path.iterdir()):
         if not overwrite:
@@ -1080,7 +1110,7 @@ def write_davis(
     seq = video.name
     jdir = root / "JPEGImages" / resolution / seq
     adir = root / "Annotations" / resolution / seq
-    idir = root / "Instances" / resolution / seq
+    idir = instances_dir(root, resolution, seq)
     dirs = [jdir, adir] + ([idir] if write_instances else [])
     for d in dirs:
         _prepare_dir(d, overwrite)
@@ -1089,7 +1119,7 @@ def write_davis(
         write_label_png(adir / f"{t:05d}.png", video.labels[t])
         if write_instances:
             write_label_png(idir / f"{t:05d}.png", video.instances[t])
-    meta_path = root / "Metadata" / resolution / f"{seq}.json"
+    meta_path = metadata_path(root, resolution, seq)
     meta_path.parent.mkdir(parents=True, exist_ok=True)
     meta = video.metadata()
     meta["jpeg_quality"] = jpeg_quality
