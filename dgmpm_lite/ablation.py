@@ -14,21 +14,20 @@ validation videos with :func:`dgmpm_lite.compare.evaluate_methods`.
 
 What notebook 08 builds on top of it (tested in ``tests/test_ablation.py``):
 
-* :func:`table_iv_rows` / :func:`table_iv_markdown` / :func:`write_table_iv` /
+* :func:`table_iv_rows` (written by :mod:`dgmpm_lite.viz.tables`) /
   :func:`describe_table_iv`: our Table IV beside the paper's, and sentences computed from it;
 * :func:`plot_table_iv`: J&F bars, ours vs the paper's;
 * :func:`load_variants`, :func:`segment_frames`, :func:`variant_mask_grid`,
   :func:`fig8_cases`, :func:`instance_masks`, :func:`case_grid`, :func:`plot_mask_grid`: the
   Fig. 8 analogue (each variant's masks on the same frames of a video with an occlusion and
   one with a distractor);
-* the Fig. 6 analogue (J&F vs seconds per frame) is :func:`dgmpm_lite.report.runtime_points`
-  and :func:`dgmpm_lite.report.plot_accuracy_vs_runtime`, shared with notebook 07;
+* the Fig. 6 analogue (J&F vs seconds per frame) is :func:`dgmpm_lite.viz.plots.runtime_points`
+  and :func:`dgmpm_lite.viz.plots.plot_accuracy_vs_runtime`, shared with notebook 07;
 * :func:`smoke_val_data`: a tiny validation set for smoke runs (CI).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ import numpy as np
 
 from . import shipped_path
 from .checkpoints import default_checkpoint, export_model, load_checkpoint, load_model, model_from_checkpoint
-from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
+from .compare import BASELINES, evaluate_methods
 from .config import config_differences, load_config
 from .data import SyntheticConfig, data_samples_root, read_instances, read_metadata
 from .data.synthetic import generate_dataset
@@ -48,6 +47,7 @@ from .model import DGMPM
 from .train import train
 from .train_data import validation_videos
 from .viz import occlusion_frames, overlay, savefig
+from .viz.tables import results_table, write_per_sequence_csv, write_results, write_table_iv
 
 VARIANTS: dict[str, dict] = {
     "DGMPM": {},
@@ -133,9 +133,7 @@ def run_ablation(
         methods.update(BASELINES)
     results = evaluate_methods(validation_videos(cfg), methods, max_frames or cfg.val_max_frames)
     table = results_table(results)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ablation.md").write_text(table + "\n")
-    write_methods_csv(results, out / "ablation.csv", extra={"paper_J&F": PAPER_TABLE_IV})
+    write_results(results, out / "ablation.csv", extra={"paper_J&F": PAPER_TABLE_IV})
     write_per_sequence_csv(results, out / "per-sequence.csv")
     if "DGMPM" in results and len(names) > 1:
         rows = table_iv_rows(results)
@@ -265,21 +263,6 @@ def load_variants(out_dir: str | Path, variants: list[str] | None = None, device
 
 # -- Table IV -------------------------------------------------------------------------------
 
-TABLE_IV_FIELDS = (
-    "method",
-    "what",
-    "J",
-    "F",
-    "J&F",
-    "delta",
-    "paper_J",
-    "paper_F",
-    "paper_J&F",
-    "paper_delta",
-    "s_per_frame",
-)
-"""Keys of a :func:`table_iv_rows` row (J, F in percent; delta = J&F minus the full model's)."""
-
 
 def table_iv_rows(results) -> list[dict]:
     """Our Table IV: one row per method of ``results`` (as returned by :func:`run_ablation`).
@@ -317,70 +300,6 @@ def table_iv_rows(results) -> list[dict]:
             }
         )
     return rows
-
-
-def _cell(v, fmt: str = "{:.1f}", signed: bool = False) -> str:
-    if v is None:
-        return "–"
-    return ("{:+.1f}" if signed else fmt).format(v)
-
-
-def table_iv_markdown(rows: list[dict]) -> str:
-    """The rows of :func:`table_iv_rows` as a markdown table, ours beside the paper's."""
-    lines = [
-        "| method | what changes | J | F | J&F | Δ J&F | paper J | paper F | paper J&F | paper Δ | s / frame |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        cells = [
-            r["method"],
-            r["what"],
-            _cell(r["J"]),
-            _cell(r["F"]),
-            _cell(r["J&F"]),
-            _cell(r["delta"], signed=True),
-            _cell(r["paper_J"]),
-            _cell(r["paper_F"]),
-            _cell(r["paper_J&F"]),
-            _cell(r["paper_delta"], signed=True),
-            _cell(r["s_per_frame"], "{:.3f}"),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def write_table_iv(rows: list[dict], out_dir: str | Path, stem: str = "08_table_iv") -> tuple[Path, Path]:
-    """Write ``<out_dir>/<stem>.csv`` (numbers, 2 decimals, empty = not in the paper) and ``<stem>.md``."""
-    if not stem or any(sep in stem for sep in "/\\"):
-        raise ValueError(f"stem must be a plain file stem, got {stem!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
-    with open(csv_path, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(TABLE_IV_FIELDS)
-        for r in rows:
-            w.writerow(
-                [
-                    r[k]
-                    if isinstance(r[k], str)
-                    else ("" if r[k] is None else f"{r[k]:.4f}" if k == "s_per_frame" else f"{r[k]:.2f}")
-                    for k in TABLE_IV_FIELDS
-                ]
-            )
-    md_path.write_text(table_iv_markdown(rows) + "\n")
-    return csv_path, md_path
-
-
-def read_table_iv(path: str | Path) -> list[dict]:
-    """The rows of a table written by :func:`write_table_iv` (e.g. the committed
-    ``figures/davis_table_iv.csv``), numbers as floats and empty cells as None."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or set(rows[0]) != set(TABLE_IV_FIELDS):
-        raise ValueError(f"{path} is not a Table IV written by write_table_iv (columns {TABLE_IV_FIELDS})")
-    text = ("method", "what")
-    return [{k: r[k] if k in text else (float(r[k]) if r[k] else None) for k in TABLE_IV_FIELDS} for r in rows]
 
 
 def _harm_order(rows: list[dict], key: str) -> str:

@@ -293,12 +293,13 @@ def _segment(args) -> int:
 def _evaluate(args) -> int:
     from pathlib import Path
 
-    from .metrics import evaluate_folders, write_results_csv
+    from .metrics import evaluate_folders
+    from .viz.tables import write_davis_csv
 
     results = evaluate_folders(args.gt, args.results, args.sequences, progress=True)
     out = Path(args.out or args.results)
     try:
-        g, s = write_results_csv(out, results, overwrite=args.overwrite)
+        g, s = write_davis_csv(out, results, overwrite=args.overwrite)
     except FileExistsError as err:
         raise CliError(str(err)) from None
     print(results)
@@ -311,8 +312,9 @@ def _compare(args) -> int:
 
     from . import shipped_path
     from .checkpoints import load_model
-    from .compare import BASELINES, evaluate_methods, results_table, write_methods_csv, write_per_sequence_csv
+    from .compare import BASELINES, evaluate_methods
     from .data import DavisDataset
+    from .viz.tables import results_table, write_per_sequence_csv, write_results
 
     _check_device(args.device)
     methods = {}
@@ -339,8 +341,8 @@ def _compare(args) -> int:
     )
     print(results_table(results))
     if args.out:
-        write_methods_csv(results, args.out)
-        print(f"wrote {args.out}")
+        csv_path, md_path = write_results(results, args.out)
+        print(f"wrote {csv_path} and {md_path}")
     if args.per_sequence:
         write_per_sequence_csv(results, args.per_sequence)
         print(f"wrote {args.per_sequence}")

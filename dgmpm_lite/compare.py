@@ -8,8 +8,6 @@ label maps are scored with :mod:`dgmpm_lite.metrics` (first and last frames excl
 
 from __future__ import annotations
 
-import csv
-import os
 import time
 from collections.abc import Mapping
 
@@ -17,7 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .infer import propagate
-from .metrics import GLOBAL_COLUMNS, PER_SEQUENCE_COLUMNS, DatasetResults, evaluate_sequence, summarize
+from .metrics import DatasetResults, evaluate_sequence, summarize
 from .model import DGMPM
 
 BASELINES = {"flow baseline": "flow", "copy baseline": "copy"}
@@ -65,51 +63,3 @@ def evaluate_methods(
         res.seconds_per_frame = seconds / max(frames_done, 1)
         out[name] = res
     return out
-
-
-def results_table(
-    results: Mapping[str, DatasetResults],
-    columns=("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay"),
-) -> str:
-    """A markdown table, one row per method, values in percent like the paper."""
-    for c in columns:
-        if c not in GLOBAL_COLUMNS:
-            raise ValueError(f"unknown column {c!r}; choose from {GLOBAL_COLUMNS}")
-    lines = ["| method | " + " | ".join(columns) + " | s / frame |", "|---|" + "---:|" * (len(columns) + 1)]
-    for name, res in results.items():
-        vals = " | ".join(f"{100 * res.global_metrics[c]:.1f}" for c in columns)
-        lines.append(f"| {name} | {vals} | {getattr(res, 'seconds_per_frame', float('nan')):.3f} |")
-    return "\n".join(lines)
-
-
-def write_methods_csv(
-    results: Mapping[str, DatasetResults],
-    path: str | os.PathLike,
-    extra: Mapping[str, Mapping[str, object]] | None = None,
-) -> None:
-    """One row per method: the DAVIS global columns (fractions), ``seconds_per_frame``, and
-    ``extra`` columns (column name -> method name -> value; blank where a method has none)."""
-    extra = dict(extra or {})
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["method", *GLOBAL_COLUMNS, "seconds_per_frame", *extra])
-        for name, res in results.items():
-            spf = getattr(res, "seconds_per_frame", float("nan"))
-            w.writerow(
-                [
-                    name,
-                    *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS),
-                    f"{spf:.4f}",
-                    *(col.get(name, "") for col in extra.values()),
-                ]
-            )
-
-
-def write_per_sequence_csv(results: Mapping[str, DatasetResults], path: str | os.PathLike) -> None:
-    """One row per (method, ``<sequence>_<object id>``): the toolkit's per-sequence columns."""
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["method", *PER_SEQUENCE_COLUMNS])
-        for name, res in results.items():
-            for row in res.per_object:
-                w.writerow([name, row["Sequence"], *(f"{row[c]:.4f}" for c in PER_SEQUENCE_COLUMNS[1:])])

@@ -46,9 +46,7 @@ Rules taken from ``DAVIS_METRICS.md`` (and the toolkit it describes)
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,7 +72,6 @@ __all__ = [
     "evaluate_sequence",
     "summarize",
     "evaluate_folders",
-    "write_results_csv",
     "GLOBAL_COLUMNS",
     "PER_SEQUENCE_COLUMNS",
 ]
@@ -588,58 +585,3 @@ def evaluate_folders(
             pairs, len(gt_paths), bound_th=bound_th, drop_first_last=drop_first_last, names=names
         )
     return summarize(scores)
-
-
-def write_results_csv(
-    out_dir,
-    results: DatasetResults,
-    *,
-    overwrite: bool = False,
-    split: str | None = None,
-    float_format: str = "%.3f",
-) -> tuple[Path, Path]:
-    """Write ``global_results.csv`` and ``per-sequence_results.csv`` like the DAVIS toolkit.
-
-    Args:
-        out_dir: folder to write into (created if missing).
-        results: what :func:`summarize` / :func:`evaluate_folders` returned.
-        overwrite: refuse (FileExistsError) to replace existing files unless True.
-        split: if given, files are named ``global_results-<split>.csv`` and
-            ``per-sequence_results-<split>.csv`` as the toolkit does.
-        float_format: number format (the toolkit writes 3 decimals).
-
-    Returns:
-        The two paths written (global, per-sequence).
-    """
-    out_dir = Path(out_dir)
-    suffix = f"-{split}" if split else ""
-    g_path = out_dir / f"global_results{suffix}.csv"
-    s_path = out_dir / f"per-sequence_results{suffix}.csv"
-    if not overwrite:
-        for p in (g_path, s_path):
-            if p.exists():
-                raise FileExistsError(f"{p} already exists; pass --overwrite (overwrite=True in Python) to replace it")
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    def fmt(v) -> str:
-        return float_format % v
-
-    # write to temporary files then rename, so a failure never leaves half-written files
-    tmp_g, tmp_s = g_path.with_suffix(".csv.tmp"), s_path.with_suffix(".csv.tmp")
-    try:
-        with open(tmp_g, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(GLOBAL_COLUMNS)
-            w.writerow([fmt(results.global_metrics[c]) for c in GLOBAL_COLUMNS])
-        with open(tmp_s, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(PER_SEQUENCE_COLUMNS)
-            for row in results.per_object:
-                w.writerow([row["Sequence"], fmt(row["J-Mean"]), fmt(row["F-Mean"])])
-        os.replace(tmp_g, g_path)
-        os.replace(tmp_s, s_path)
-    finally:
-        for tmp in (tmp_g, tmp_s):
-            if tmp.exists():
-                tmp.unlink()
-    return g_path, s_path

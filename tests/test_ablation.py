@@ -89,15 +89,14 @@ from dgmpm_lite.ablation import (  # noqa: E402
     plot_table_iv,
     segment_frames,
     smoke_val_data,
-    table_iv_markdown,
     table_iv_rows,
     variant_dir,
     variant_mask_grid,
-    write_table_iv,
 )
 from dgmpm_lite.infer import propagate  # noqa: E402
 from dgmpm_lite.metrics import GLOBAL_COLUMNS, DatasetResults  # noqa: E402
-from dgmpm_lite.report import plot_accuracy_vs_runtime, runtime_points  # noqa: E402
+from dgmpm_lite.viz.plots import plot_accuracy_vs_runtime, runtime_points  # noqa: E402
+from dgmpm_lite.viz.tables import table_iv_markdown, write_table_iv  # noqa: E402
 
 
 def _result(j: float, f: float, spf: float | None = 0.25) -> DatasetResults:

@@ -23,8 +23,8 @@ from dgmpm_lite.metrics import (
     evaluate_sequence,
     seg2bmap,
     summarize,
-    write_results_csv,
 )
+from dgmpm_lite.viz.tables import write_davis_csv
 
 
 def rect(shape, y0, y1, x0, x1):
@@ -342,7 +342,7 @@ def test_evaluate_folders_and_csv(tmp_path):
     assert only_a.global_metrics["J&F-Mean"] == 1.0
 
     out = tmp_path / "eval"
-    g_path, s_path = write_results_csv(out, res)
+    g_path, s_path = write_davis_csv(out, res)
     assert g_path.name == "global_results.csv" and s_path.name == "per-sequence_results.csv"
     with open(g_path, newline="") as f:
         rows = list(csv.reader(f))
@@ -356,11 +356,11 @@ def test_evaluate_folders_and_csv(tmp_path):
     # refuses to overwrite, and leaves the existing file alone
     g_path.write_text("precious")
     with pytest.raises(FileExistsError, match="overwrite=True"):
-        write_results_csv(out, only_a)
+        write_davis_csv(out, only_a)
     assert g_path.read_text() == "precious"
-    write_results_csv(out, only_a, overwrite=True)
+    write_davis_csv(out, only_a, overwrite=True)
     assert g_path.read_text().splitlines()[1].startswith("1.000")
-    g2, s2 = write_results_csv(out, res, split="val")
+    g2, s2 = write_davis_csv(out, res, split="val")
     assert g2.name == "global_results-val.csv" and s2.name == "per-sequence_results-val.csv"
     assert not list(out.glob("*.tmp"))
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from dgmpm_lite.metrics import GLOBAL_COLUMNS, DatasetResults
-from dgmpm_lite.report import plot_accuracy_vs_runtime, read_results_csv, runtime_points, write_results
+from dgmpm_lite.viz.plots import plot_accuracy_vs_runtime, runtime_points
+from dgmpm_lite.viz.tables import read_results_csv, write_results
 
 
 def _result(jf, spf):
@@ -34,13 +35,13 @@ def test_plot_bad_input(bad):
 
 def test_csv_round_trip_and_markdown(tmp_path):
     results = {"DGMPM": _result(0.6, 0.05), "copy": _result(0.3, 0.001)}
-    md, cs = write_results(results, tmp_path, "07_results")
+    cs, md = write_results(results, tmp_path / "07_results.csv")
     back = read_results_csv(cs)
     assert list(back) == ["DGMPM", "copy"]
     for name, res in results.items():
         for c in GLOBAL_COLUMNS:
-            assert back[name][c] == res.global_metrics[c]
-        assert back[name]["seconds_per_frame"] == res.seconds_per_frame
+            assert back[name][c] == pytest.approx(res.global_metrics[c], abs=5e-5)  # 4 decimals
+        assert back[name]["seconds_per_frame"] == pytest.approx(res.seconds_per_frame, abs=5e-5)
     text = md.read_text()
     assert "| DGMPM | 60.0 |" in text and "| copy | 30.0 |" in text
     assert runtime_points(results) == {"DGMPM": (0.6, 0.05), "copy": (0.3, 0.001)}
@@ -48,7 +49,7 @@ def test_csv_round_trip_and_markdown(tmp_path):
 
 def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError):
-        write_results({}, tmp_path)
+        write_results({}, tmp_path / "r.csv")
     (tmp_path / "x.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not a results CSV"):
         read_results_csv(tmp_path / "x.csv")
@@ -57,7 +58,7 @@ def test_bad_inputs(tmp_path):
 
 
 def test_training_curves(tmp_path):
-    from dgmpm_lite.report import plot_training_curves, read_log_csv
+    from dgmpm_lite.viz.plots import plot_training_curves, read_log_csv
 
     p = tmp_path / "train_log.csv"
     p.write_text("global_step,stage,loss\n1,static,0.9\n2,static,0.5\n3,video,0.4\n4,video,0.2\n")

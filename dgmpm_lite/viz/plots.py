@@ -1,7 +1,5 @@
-"""Result tables and the accuracy-vs-runtime plot of the evaluation notebooks (07, 08).
+"""Plots of measured numbers: accuracy against runtime (notebooks 07, 08) and training curves (05).
 
-* :func:`write_results` writes a method comparison as a markdown table and a CSV file;
-* :func:`read_results_csv` reads that CSV back;
 * :func:`runtime_points` turns :func:`dgmpm_lite.compare.evaluate_methods` results into
   ``name -> (J&F, seconds per frame)``;
 * :func:`plot_accuracy_vs_runtime` draws the paper's Fig. 6 analogue (J&F against seconds per
@@ -19,11 +17,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .compare import results_table
-from .metrics import GLOBAL_COLUMNS
-
-CSV_COLUMNS = ("method", *GLOBAL_COLUMNS, "seconds_per_frame")
-
 
 def runtime_points(results: Mapping[str, object]) -> dict[str, tuple[float, float]]:
     """``name -> (J&F-Mean, seconds_per_frame)`` from ``evaluate_methods`` results."""
@@ -34,35 +27,6 @@ def runtime_points(results: Mapping[str, object]) -> dict[str, tuple[float, floa
             raise ValueError(f"result {name!r} has no seconds_per_frame (use compare.evaluate_methods)")
         out[name] = (float(res.global_metrics["J&F-Mean"]), float(spf))
     return out
-
-
-def write_results(
-    results: Mapping[str, object], out_dir: str | os.PathLike, name: str = "07_results"
-) -> tuple[Path, Path]:
-    """Write ``<name>.md`` (the :func:`results_table`) and ``<name>.csv`` (one row per method,
-    metrics as fractions in [0, 1]) into ``out_dir``; returns both paths."""
-    if not results:
-        raise ValueError("no results to write")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    md, cs = out_dir / f"{name}.md", out_dir / f"{name}.csv"
-    md.write_text(results_table(results) + "\n")
-    with open(cs, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(CSV_COLUMNS)
-        for method, res in results.items():
-            spf = getattr(res, "seconds_per_frame", float("nan"))
-            w.writerow([method, *(repr(float(res.global_metrics[c])) for c in GLOBAL_COLUMNS), repr(float(spf))])
-    return md, cs
-
-
-def read_results_csv(path: str | os.PathLike) -> dict[str, dict[str, float]]:
-    """Read a CSV written by :func:`write_results`: ``method -> {column: value}``."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows or tuple(rows[0]) != CSV_COLUMNS:
-        raise ValueError(f"{path} is not a results CSV (expected header {CSV_COLUMNS})")
-    return {r[0]: {c: float(v) for c, v in zip(CSV_COLUMNS[1:], r[1:])} for r in rows[1:]}
 
 
 def plot_accuracy_vs_runtime(points: Mapping[str, tuple[float, float]], ax=None, title: str | None = None):

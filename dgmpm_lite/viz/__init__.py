@@ -15,11 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import work_dir
-from .data.preview import overlay_mask
-from .metrics import disk_kernel
-from .model import distance_map
-from .model.backbone import upsample
+from .. import work_dir
+from ..data.preview import overlay_mask
+from ..metrics import disk_kernel
+from ..model import distance_map
+from ..model.backbone import upsample
 
 
 def default_fig_dir() -> Path:

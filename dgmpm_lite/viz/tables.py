@@ -1,0 +1,223 @@
+"""Results tables: the one writer (and reader) of every table of scores the project makes.
+
+A *results* table has one row per method: the DAVIS global columns (fractions in [0, 1]),
+``seconds_per_frame`` and optional extra columns, as CSV beside its markdown rendering in
+percent (:func:`write_results`, :func:`read_results_csv`, :func:`results_table`); the
+per-(sequence, object) scores go to :func:`write_per_sequence_csv`. *Table IV* (our ablation
+beside the paper's) has its own columns (:func:`write_table_iv`, :func:`read_table_iv`,
+:func:`table_iv_markdown`; the rows come from :func:`dgmpm_lite.ablation.table_iv_rows`).
+:func:`write_davis_csv` writes the DAVIS toolkit's own two files (``dgmpm-lite evaluate``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..metrics import GLOBAL_COLUMNS, PER_SEQUENCE_COLUMNS, DatasetResults
+
+CSV_COLUMNS = ("method", *GLOBAL_COLUMNS, "seconds_per_frame")
+"""The first columns of a results CSV (:func:`write_results`); extra columns may follow."""
+
+
+def results_table(
+    results: Mapping[str, DatasetResults],
+    columns=("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay"),
+) -> str:
+    """A markdown table, one row per method, values in percent like the paper."""
+    for c in columns:
+        if c not in GLOBAL_COLUMNS:
+            raise ValueError(f"unknown column {c!r}; choose from {GLOBAL_COLUMNS}")
+    lines = ["| method | " + " | ".join(columns) + " | s / frame |", "|---|" + "---:|" * (len(columns) + 1)]
+    for name, res in results.items():
+        vals = " | ".join(f"{100 * res.global_metrics[c]:.1f}" for c in columns)
+        lines.append(f"| {name} | {vals} | {getattr(res, 'seconds_per_frame', float('nan')):.3f} |")
+    return "\n".join(lines)
+
+
+def write_results(
+    results: Mapping[str, DatasetResults],
+    csv_path: str | os.PathLike,
+    extra: Mapping[str, Mapping[str, object]] | None = None,
+) -> tuple[Path, Path]:
+    """Write ``csv_path`` (one row per method: :data:`CSV_COLUMNS` with metrics as fractions,
+    then ``extra`` columns: column name -> method name -> value, blank where a method has
+    none) and the :func:`results_table` beside it as ``.md``; returns both paths."""
+    if not results:
+        raise ValueError("no results to write")
+    csv_path = Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    extra = dict(extra or {})
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow([*CSV_COLUMNS, *extra])
+        for name, res in results.items():
+            spf = getattr(res, "seconds_per_frame", float("nan"))
+            w.writerow(
+                [
+                    name,
+                    *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS),
+                    f"{spf:.4f}",
+                    *(col.get(name, "") for col in extra.values()),
+                ]
+            )
+    md_path = csv_path.with_suffix(".md")
+    md_path.write_text(results_table(results) + "\n")
+    return csv_path, md_path
+
+
+def read_results_csv(path: str | os.PathLike) -> dict[str, dict[str, float]]:
+    """Read a CSV written by :func:`write_results`: ``method -> {column: value}`` for the
+    :data:`CSV_COLUMNS` (extra columns are left out)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or tuple(rows[0][: len(CSV_COLUMNS)]) != CSV_COLUMNS:
+        raise ValueError(f"{path} is not a results CSV (expected header {CSV_COLUMNS})")
+    return {row[0]: {col: float(v) for col, v in zip(CSV_COLUMNS[1:], row[1:])} for row in rows[1:]}
+
+
+def write_per_sequence_csv(results: Mapping[str, DatasetResults], path: str | os.PathLike) -> None:
+    """One row per (method, ``<sequence>_<object id>``): the toolkit's per-sequence columns."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["method", *PER_SEQUENCE_COLUMNS])
+        for name, res in results.items():
+            for row in res.per_object:
+                w.writerow([name, row["Sequence"], *(f"{row[c]:.4f}" for c in PER_SEQUENCE_COLUMNS[1:])])
+
+
+TABLE_IV_FIELDS = (
+    "method",
+    "what",
+    "J",
+    "F",
+    "J&F",
+    "delta",
+    "paper_J",
+    "paper_F",
+    "paper_J&F",
+    "paper_delta",
+    "s_per_frame",
+)
+"""Keys of a :func:`table_iv_rows` row (J, F in percent; delta = J&F minus the full model's)."""
+
+
+def _cell(v, fmt: str = "{:.1f}", signed: bool = False) -> str:
+    if v is None:
+        return "–"
+    return ("{:+.1f}" if signed else fmt).format(v)
+
+
+def table_iv_markdown(rows: list[dict]) -> str:
+    """The rows of :func:`table_iv_rows` as a markdown table, ours beside the paper's."""
+    lines = [
+        "| method | what changes | J | F | J&F | Δ J&F | paper J | paper F | paper J&F | paper Δ | s / frame |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cells = [
+            r["method"],
+            r["what"],
+            _cell(r["J"]),
+            _cell(r["F"]),
+            _cell(r["J&F"]),
+            _cell(r["delta"], signed=True),
+            _cell(r["paper_J"]),
+            _cell(r["paper_F"]),
+            _cell(r["paper_J&F"]),
+            _cell(r["paper_delta"], signed=True),
+            _cell(r["s_per_frame"], "{:.3f}"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_table_iv(rows: list[dict], out_dir: str | Path, stem: str = "08_table_iv") -> tuple[Path, Path]:
+    """Write ``<out_dir>/<stem>.csv`` (numbers, 2 decimals, empty = not in the paper) and ``<stem>.md``."""
+    if not stem or any(sep in stem for sep in "/\\"):
+        raise ValueError(f"stem must be a plain file stem, got {stem!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(TABLE_IV_FIELDS)
+        for r in rows:
+            w.writerow(
+                [
+                    r[k]
+                    if isinstance(r[k], str)
+                    else ("" if r[k] is None else f"{r[k]:.4f}" if k == "s_per_frame" else f"{r[k]:.2f}")
+                    for k in TABLE_IV_FIELDS
+                ]
+            )
+    md_path.write_text(table_iv_markdown(rows) + "\n")
+    return csv_path, md_path
+
+
+def read_table_iv(path: str | Path) -> list[dict]:
+    """The rows of a table written by :func:`write_table_iv` (e.g. the committed
+    ``figures/davis_table_iv.csv``), numbers as floats and empty cells as None."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or set(rows[0]) != set(TABLE_IV_FIELDS):
+        raise ValueError(f"{path} is not a Table IV written by write_table_iv (columns {TABLE_IV_FIELDS})")
+    text = ("method", "what")
+    return [{k: r[k] if k in text else (float(r[k]) if r[k] else None) for k in TABLE_IV_FIELDS} for r in rows]
+
+
+def write_davis_csv(
+    out_dir,
+    results: DatasetResults,
+    *,
+    overwrite: bool = False,
+    split: str | None = None,
+    float_format: str = "%.3f",
+) -> tuple[Path, Path]:
+    """Write ``global_results.csv`` and ``per-sequence_results.csv`` like the DAVIS toolkit.
+
+    Args:
+        out_dir: folder to write into (created if missing).
+        results: what :func:`summarize` / :func:`evaluate_folders` returned.
+        overwrite: refuse (FileExistsError) to replace existing files unless True.
+        split: if given, files are named ``global_results-<split>.csv`` and
+            ``per-sequence_results-<split>.csv`` as the toolkit does.
+        float_format: number format (the toolkit writes 3 decimals).
+
+    Returns:
+        The two paths written (global, per-sequence).
+    """
+    out_dir = Path(out_dir)
+    suffix = f"-{split}" if split else ""
+    g_path = out_dir / f"global_results{suffix}.csv"
+    s_path = out_dir / f"per-sequence_results{suffix}.csv"
+    if not overwrite:
+        for p in (g_path, s_path):
+            if p.exists():
+                raise FileExistsError(f"{p} already exists; pass --overwrite (overwrite=True in Python) to replace it")
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    def fmt(v) -> str:
+        return float_format % v
+
+    # write to temporary files then rename, so a failure never leaves half-written files
+    tmp_g, tmp_s = g_path.with_suffix(".csv.tmp"), s_path.with_suffix(".csv.tmp")
+    try:
+        with open(tmp_g, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(GLOBAL_COLUMNS)
+            w.writerow([fmt(results.global_metrics[c]) for c in GLOBAL_COLUMNS])
+        with open(tmp_s, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(PER_SEQUENCE_COLUMNS)
+            for row in results.per_object:
+                w.writerow([row["Sequence"], fmt(row["J-Mean"]), fmt(row["F-Mean"])])
+        os.replace(tmp_g, g_path)
+        os.replace(tmp_s, s_path)
+    finally:
+        for tmp in (tmp_g, tmp_s):
+            if tmp.exists():
+                tmp.unlink()
+    return g_path, s_path
