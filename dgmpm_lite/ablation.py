@@ -40,13 +40,13 @@ from . import shipped_path
 from .checkpoints import default_checkpoint, export_model, load_checkpoint, load_model, model_from_checkpoint
 from .compare import BASELINES, evaluate_methods
 from .config import config_differences, load_config
-from .data import SyntheticConfig, data_samples_root, read_instances, read_metadata
+from .data import SyntheticConfig, data_samples_root, occlusion_case, read_instances, read_metadata
 from .data.synthetic import generate_dataset
 from .infer import propagate
 from .model import DGMPM
 from .train import train
 from .train_data import validation_videos
-from .viz import occlusion_frames, overlay, savefig
+from .viz import overlay, savefig
 from .viz.tables import results_table, write_per_sequence_csv, write_results, write_table_iv
 
 VARIANTS: dict[str, dict] = {
@@ -531,7 +531,7 @@ def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
     "object_id", "frame_ids", "notes", "distractor_ids"}`` or None when no video qualifies:
 
     * occlusion: the first target that disappears completely and comes back
-      (:func:`dgmpm_lite.viz.occlusion_frames`); frames = last one before, middle of the
+      (:func:`dgmpm_lite.data.occlusion_case`); frames = last one before, middle of the
       hidden run, first one back. Videos without distractors are preferred.
     * distractor: a target with a look-alike distractor (``mimics``), in another video than
       the occlusion case if possible, the pair with the largest first-frame areas;
@@ -546,24 +546,17 @@ def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
 
     occlusion = None
     order = sorted(metas, key=lambda n: any(o.get("role") == "distractor" for o in metas[n]["objects"]))
-    for name in order:
-        meta = metas[name]
-        for obj in meta["objects"]:
-            visible = obj["per_frame"]["visible_px"][: limit(meta)]
-            if obj.get("role") != "target" or not visible or visible[0] <= 0:
-                continue
-            found = occlusion_frames(visible)
-            if found is not None:
-                before, hidden, back = (int(t) for t in found)
-                occlusion = {
-                    "sequence": name,
-                    "object_id": obj["id"],
-                    "frame_ids": [before, hidden, back],
-                    "notes": [f"target {obj['id']} visible", f"target {obj['id']} hidden", f"target {obj['id']} back"],
-                    "distractor_ids": [],
-                }
-                break
-        if occlusion:
+    for name in order:  # videos without look-alikes first: the occlusion alone decides there
+        case = occlusion_case(metas[name], need_distractor=False, max_frames=max_frames)
+        if case is not None:
+            obj = case["object_id"]
+            occlusion = {
+                "sequence": name,
+                "object_id": obj,
+                "frame_ids": [case["before"], case["hidden"], case["back"]],
+                "notes": [f"target {obj} visible", f"target {obj} hidden", f"target {obj} back"],
+                "distractor_ids": [],
+            }
             break
 
     distractor, best = None, None

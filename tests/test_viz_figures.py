@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from dgmpm_lite.data import occlusion_case, occlusion_frames
 from dgmpm_lite.explore import embedding_pca
 from dgmpm_lite.model import DGMPM, FeatureExtractor
 from dgmpm_lite.viz import (
@@ -16,8 +17,6 @@ from dgmpm_lite.viz import (
     central_pixel,
     embedding_contributions,
     feature_image,
-    occlusion_case,
-    occlusion_frames,
     plot_embedding_pca,
     plot_feature_levels,
     plot_grid,

@@ -1076,6 +1076,70 @@ def read_instances(dataset, sequence: str, frame: int) -> np.ndarray:
     return read_label_png(folder / f"{stem}.png")
 
 
+def occlusion_frames(visible_px, min_fraction: float = 0.5) -> tuple[int, int, int] | None:
+    """Frames that show an object disappearing and coming back, from its per-frame visible area.
+
+    Returns ``(before, hidden, back)``: the last frame before the first fully hidden run
+    where at least ``min_fraction`` of the first frame's area is visible, the middle of that
+    run (0 pixels visible), and the first later frame that is visible again by that much.
+    None if the object is never hidden, or never comes back that visible.
+    """
+    v = np.asarray(visible_px, dtype=float)
+    if v.ndim != 1 or v.size == 0:
+        raise ValueError(f"visible_px must be a non-empty 1-D sequence, got shape {v.shape}")
+    if v[0] <= 0:
+        raise ValueError("the object is not visible in frame 0 (the reference frame)")
+    enough = v >= min_fraction * v[0]
+    zeros = np.flatnonzero(v == 0)
+    if zeros.size == 0:
+        return None
+    start = zeros[0]
+    end = start
+    while end + 1 < v.size and v[end + 1] == 0:
+        end += 1
+    before = [t for t in range(start) if enough[t]]
+    back = [t for t in range(end + 1, v.size) if enough[t]]
+    if not before or not back:
+        return None
+    return before[-1], (start + end) // 2, back[0]
+
+
+def occlusion_case(
+    meta: dict, need_distractor: bool = True, min_fraction: float = 0.5, max_frames: int = 0
+) -> dict | None:
+    """Find a target that disappears and comes back in a synthetic video's metadata.
+
+    ``meta`` is the JSON of ``<root>/Metadata/<res>/<seq>.json`` written by the synthetic
+    generator. Returns ``{"object_id", "before", "hidden", "back", "distractor_ids",
+    "reference_px"}`` (the last: its visible pixels in frame 0) for the
+    first target whose visible area drops to 0 and recovers (:func:`occlusion_frames`) and,
+    with ``need_distractor``, that has a look-alike distractor (``mimics`` = its id); else None.
+    Only the first ``max_frames`` frames count (0 = all); targets hidden in frame 0 are skipped.
+    """
+    if "objects" not in meta:
+        raise ValueError("meta has no 'objects': pass the JSON of a synthetic video's Metadata file")
+    for obj in meta["objects"]:
+        visible = obj["per_frame"]["visible_px"][: max_frames or None]
+        if obj.get("role") != "target" or not visible or visible[0] <= 0:
+            continue
+        frames = occlusion_frames(visible, min_fraction)
+        lookalikes = [
+            o["id"] for o in meta["objects"] if o.get("role") == "distractor" and o.get("mimics") == obj["id"]
+        ]
+        if frames is None or (need_distractor and not lookalikes):
+            continue
+        before, hidden, back = frames
+        return {
+            "object_id": obj["id"],
+            "before": before,
+            "hidden": hidden,
+            "back": back,
+            "distractor_ids": lookalikes,
+            "reference_px": int(obj["per_frame"]["visible_px"][0]),
+        }
+    return None
+
+
 def _prepare_dir(path: Path, overwrite: bool) -> None:
     if path.exists() and any(path.iterdir()):
         if not overwrite:
