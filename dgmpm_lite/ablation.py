@@ -46,7 +46,7 @@ from .infer import propagate
 from .model import DGMPM
 from .train import train
 from .train_data import validation_videos
-from .viz import overlay, savefig
+from .viz import overlay, plot_grid, savefig
 from .viz.tables import results_table, write_per_sequence_csv, write_results, write_table_iv
 
 VARIANTS: dict[str, dict] = {
@@ -480,37 +480,19 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
     for g in grids[1:]:
         if g.columns != columns:
             raise ValueError(f"all grids need the same columns: {g.columns} vs {columns}")
-    rows = [(g, i) for g in grids for i in range(len(g.frame_ids))]
-    h, w = grids[0].frames.shape[1:3]
-    fig, axes = plt.subplots(
-        len(rows),
-        len(columns),
-        figsize=(size * len(columns) * w / h * 0.75 + 1.2, size * len(rows) * 0.75 + 0.6),
-        squeeze=False,
-    )
-    for r, (g, i) in enumerate(rows):
-        for c, name in enumerate(columns):
-            ax = axes[r, c]
-            ax.imshow(overlay(g.frames[i], g.labels[i, c]))
-            if c == 0 and g.marks is not None and g.marks[i].any():
-                ax.contour(g.marks[i], levels=[0.5], colors="white", linestyles="--", linewidths=1.0)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(name, fontsize=8)
-            if c == 0:
-                note = g.notes[i] if i < len(g.notes) and g.notes[i] else ""
-                ax.set_ylabel(
-                    f"{g.sequence}\nframe {g.frame_ids[i]}" + (f"\n{note}" if note else ""),
-                    fontsize=7,
-                    rotation=0,
-                    ha="right",
-                    va="center",
-                    labelpad=4,
-                )
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    cells = [(g, i) for g in grids for i in range(len(g.frame_ids))]
+    rows = [
+        [(name if r == 0 else "", overlay(g.frames[i], g.labels[i, c])) for c, name in enumerate(columns)]
+        for r, (g, i) in enumerate(cells)
+    ]
+    row_titles = []
+    for g, i in cells:
+        note = g.notes[i] if i < len(g.notes) and g.notes[i] else ""
+        row_titles.append(f"{g.sequence}, frame {g.frame_ids[i]}" + (f"\n{note}" if note else ""))
+    fig, axes = plot_grid(rows, row_titles=row_titles, size=size, title=title)
+    for r, (g, i) in enumerate(cells):  # the look-alike (not a target) outlined in the GT column
+        if g.marks is not None and g.marks[i].any():
+            axes[r, 0].contour(g.marks[i], levels=[0.5], colors="white", linestyles="--", linewidths=1.0)
     return fig
 
 

@@ -16,7 +16,7 @@ from matplotlib import colormaps
 
 from .infer import VideoSegmenter, frame_to_tensor
 from .model.attention import SpatialAttentionBlock, upsample_to
-from .viz import heatmap, overlay
+from .viz import heatmap, overlay, plot_embedding_pca
 
 
 class EmbeddingProjection(NamedTuple):
@@ -223,20 +223,12 @@ def anchor_explorer_figure(maps: VideoMaps, t: int, obj: int, y: int, x: int):
         extra=target_vec[None],
     )
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
-    bg_pts, fg_pts = proj.points[~proj.is_foreground], proj.points[proj.is_foreground]
-    ax0.scatter(bg_pts[:, 0], bg_pts[:, 1], s=3, c="tab:blue", alpha=0.3, label="reference background pixels")
-    ax0.scatter(fg_pts[:, 0], fg_pts[:, 1], s=3, c="tab:red", alpha=0.3, label=f"reference pixels of object {obj}")
-    ax0.scatter(*proj.bg_anchor, marker="X", s=160, c="navy", edgecolors="white", label="background anchor $a_b$")
-    ax0.scatter(*proj.fg_anchor, marker="X", s=160, c="darkred", edgecolors="white", label="foreground anchor $a_f$")
-    ax0.scatter(*proj.extra[0], marker="*", s=220, c="gold", edgecolors="black", label="chosen target pixel $t_n$")
+    title = f"d(t,a_f)={dist.d_fg:.2f}  d(t,a_b)={dist.d_bg:.2f}  e={dist.e:.2f}  (64-d, eq. 5)"
+    plot_embedding_pca(proj, extra_labels=["chosen target pixel $t_n$"], ax=ax0, title=title)
     for a in (proj.fg_anchor, proj.bg_anchor):
         ax0.plot([proj.extra[0, 0], a[0]], [proj.extra[0, 1], a[1]], "k--", lw=0.8)
-    ax0.set_title(f"d(t,a_f)={dist.d_fg:.2f}  d(t,a_b)={dist.d_bg:.2f}  e={dist.e:.2f}  (64-d, eq. 5)", fontsize=8)
-    ax0.set_xlabel(f"PC1 ({100 * proj.explained[0]:.0f}% var.)", fontsize=8)
-    ax0.set_ylabel(f"PC2 ({100 * proj.explained[1]:.0f}% var.)", fontsize=8)
-    ax0.legend(fontsize=6, loc="best")
     ax1.imshow(overlay(maps.frames[t], maps.labels[t]))
-    ax1.scatter([x], [y], marker="*", s=220, c="gold", edgecolors="black")
+    ax1.scatter([x], [y], marker="D", s=70, c="tab:green", edgecolors="black")  # as in the scatter
     ax1.set_title(f"frame {t}: the chosen pixel", fontsize=8)
     ax1.axis("off")
     fig.tight_layout()
