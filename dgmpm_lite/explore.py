@@ -1,7 +1,10 @@
-"""Pure functions behind the exploration widgets (notebooks 02 and 09).
+"""Probing a model: the measurements the notebooks make on it (02-04, 09).
 
-Each function takes tensors or arrays and returns numbers or an image; the widgets in
-:mod:`dgmpm_lite.widgets` only wire sliders to them, and pytest tests them directly.
+Each function takes a model, tensors or arrays and returns numbers or arrays, never a
+picture: the PCA of reference embeddings and anchors (:func:`embedding_pca`), every map of
+one run over a video (:func:`run_with_maps`, :class:`VideoMaps`), a pixel's distances to the
+anchors, knock-outs, distance maps over a video, means over mask regions, shapes recorded at
+named decoder layers, shifted masks. Figures of these live in :mod:`dgmpm_lite.viz`.
 """
 
 from __future__ import annotations
@@ -9,14 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import matplotlib.pyplot as plt
+import cv2
 import numpy as np
 import torch
-from matplotlib import colormaps
 
 from .infer import VideoSegmenter, frame_to_tensor
+from .metrics import disk_kernel
+from .model import distance_map
 from .model.attention import SpatialAttentionBlock, upsample_to
-from .viz import heatmap, overlay, plot_embedding_pca
+from .model.backbone import upsample
 
 
 class EmbeddingProjection(NamedTuple):
@@ -177,16 +181,6 @@ def _cpu(x):
 # -- the pure functions behind each widget ----------------------------------------------------
 
 
-def scrubber_image(maps: VideoMaps, t: int, show: str = "prediction") -> np.ndarray:
-    """Frame ``t`` with the predicted (or ground-truth) label map over it: uint8 (H, W, 3)."""
-
-    maps.check_frame(t, allow_reference=True)
-    if show not in ("prediction", "ground truth"):
-        raise ValueError(f"show must be 'prediction' or 'ground truth', got {show!r}")
-    labels = maps.labels[t] if show == "prediction" else maps.ground_truth[t]
-    return overlay(maps.frames[t], np.zeros(maps.frames[t].shape[:2], np.uint8) if labels is None else labels)
-
-
 class PixelDistances(NamedTuple):
     d_fg: float  # ||t_n - a_f||
     d_bg: float  # ||t_n - a_b||
@@ -206,63 +200,6 @@ def pixel_distances(maps: VideoMaps, t: int, obj: int, y: int, x: int) -> PixelD
     d_fg = float(np.linalg.norm(v - maps.fg_anchors[k]))
     d_bg = float(np.linalg.norm(v - maps.bg_anchors[k]))
     return PixelDistances(d_fg, d_bg, float(1.0 / (1.0 + np.exp(-(d_bg - d_fg)))))
-
-
-def anchor_explorer_figure(maps: VideoMaps, t: int, obj: int, y: int, x: int):
-    """Reference pixels and both anchors in the PCA plane, the chosen target pixel with its
-    distances (eq. 5), and where that pixel lies in frame ``t``. Returns a matplotlib figure."""
-
-    dist = pixel_distances(maps, t, obj, y, x)
-    k = maps.object_index(obj)
-    target_vec = maps.embeddings[t][:, y, x]
-    proj = embedding_pca(
-        maps.reference_embedding,
-        maps.reference_masks[k],
-        maps.fg_anchors[k],
-        maps.bg_anchors[k],
-        extra=target_vec[None],
-    )
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
-    title = f"d(t,a_f)={dist.d_fg:.2f}  d(t,a_b)={dist.d_bg:.2f}  e={dist.e:.2f}  (64-d, eq. 5)"
-    plot_embedding_pca(proj, extra_labels=["chosen target pixel $t_n$"], ax=ax0, title=title)
-    for a in (proj.fg_anchor, proj.bg_anchor):
-        ax0.plot([proj.extra[0, 0], a[0]], [proj.extra[0, 1], a[1]], "k--", lw=0.8)
-    ax1.imshow(overlay(maps.frames[t], maps.labels[t]))
-    ax1.scatter([x], [y], marker="D", s=70, c="tab:green", edgecolors="black")  # as in the scatter
-    ax1.set_title(f"frame {t}: the chosen pixel", fontsize=8)
-    ax1.axis("off")
-    fig.tight_layout()
-    return fig
-
-
-def distance_map_image(maps: VideoMaps, t: int, obj: int) -> np.ndarray:
-    """The eq. 5 distance map of object ``obj`` in frame ``t`` as a uint8 RGB picture (magma)."""
-    maps.check_frame(t)
-    k = maps.object_index(obj)
-    dist = maps.outputs[t].distance_map
-    if dist is None:
-        raise ValueError("this model has no embedding distance module (-EDM)")
-    return colormap(dist[k, 0].numpy())
-
-
-def attention_images(maps: VideoMaps, t: int, obj: int) -> list[np.ndarray]:
-    """The attention maps of the three blocks (res2 shallow .. res4 deep) of object ``obj``
-    in frame ``t``, each resized to the frame and coloured: a list of uint8 RGB arrays."""
-
-    maps.check_frame(t)
-    k = maps.object_index(obj)
-    att = maps.outputs[t].attention_maps
-    if not att or any(a is None or a.shape[1] != 1 for a in att):
-        raise ValueError("this model has no spatial attention maps (the -SAB or -SAB+CAB variant)")
-    size = maps.frames[t].shape[:2]
-    return [colormap(heatmap(a[k : k + 1], size)) for a in att]
-
-
-def colormap(values: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, cmap: str = "magma") -> np.ndarray:
-    """A 2-D float map -> uint8 (H, W, 3) through a matplotlib colour map."""
-
-    v = np.clip((np.asarray(values, dtype=np.float32) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
-    return (colormaps[cmap](v)[..., :3] * 255).round().astype(np.uint8)
 
 
 KNOCKOUTS = ("none", "distance map", "previous mask", "spatial attention")
@@ -320,28 +257,148 @@ def knockout(model, maps: VideoMaps, t: int, switch_off: str = "none") -> np.nda
     return out.logits.float().softmax(dim=1)[:, 1].cpu().numpy()
 
 
-def fig4_figure(maps: VideoMaps, obj: int, frames: list[int]):
-    """The paper's Fig. 4 for our model: per chosen frame, the frame with the prediction, the
-    distance map (eq. 5) and the three attention maps from shallow to deep (eq. 6)."""
+def embedding_contributions(extractor, side_outputs: list[torch.Tensor], size: tuple[int, int]) -> list[torch.Tensor]:
+    """Each level's term of the multi-level embedding: ``up(conv3x3(side output))`` (III-A).
 
-    titles = [
-        "frame + prediction",
-        "distance map (eq. 5)",
-        "attention res2 (shallow)",
-        "attention res3",
-        "attention res4 (deep)",
-    ]
-    h, w = maps.frames[0].shape[:2]
-    fig, axes = plt.subplots(len(frames), 5, figsize=(12, 2.3 * len(frames) * h / w + 0.4), squeeze=False)
-    for row, t in zip(axes, frames):
-        pics = [scrubber_image(maps, t), distance_map_image(maps, t, obj), *attention_images(maps, t, obj)]
-        for col, (ax, pic) in enumerate(zip(row, pics)):
-            ax.imshow(pic)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row is axes[0]:
-                ax.set_title(titles[col], fontsize=8)
-        row[0].set_ylabel(f"frame {t}", fontsize=8)
-    fig.suptitle(f"{maps.name}, object {obj}", fontsize=9)
-    fig.tight_layout()
-    return fig
+    ``extractor`` is a :class:`dgmpm_lite.model.FeatureExtractor`; the returned five
+    (B, 64, H, W) tensors sum to ``extractor.embed(side_outputs, size)`` (upsampling is
+    linear, so upsampling each level's map and summing equals summing and upsampling).
+    """
+
+    if extractor.side_convs is None:
+        raise ValueError("this FeatureExtractor has no embedding head (built with with_embedding=False)")
+    if len(side_outputs) != len(extractor.side_convs):
+        raise ValueError(
+            f"expected {len(extractor.side_convs)} side outputs (conv1, res2..res5), got {len(side_outputs)}"
+        )
+    return [upsample(level, size) for level in extractor.level_maps(side_outputs)]
+
+
+@torch.no_grad()
+def video_distance_maps(model, frames, ref_frame: torch.Tensor, ref_masks: torch.Tensor) -> torch.Tensor:
+    """Embedding distance maps (eq. 5) of several target frames against one reference.
+
+    ``frames`` is an iterable of (1, 3, H, W) tensors in [0, 1]; the reference is encoded
+    once (anchors, eq. 1-4) as in inference. Returns (T, K, H, W) maps for K objects. Only
+    the feature extractor runs (no decoder, no previous mask).
+    """
+
+    if not model.use_distance:
+        raise ValueError("this model has no embedding distance module (use_distance=False, the -EDM ablation)")
+    ref = model.encode_reference(ref_frame, ref_masks)
+    maps = [distance_map(model.encode_target(x).embedding, ref.fg_anchor, ref.bg_anchor)[:, 0] for x in frames]
+    if not maps:
+        raise ValueError("no target frames given")
+    return torch.stack(maps)
+
+
+def region_means(values, regions: dict) -> dict:
+    """Mean of a (h, w) map inside each named boolean (H, W) region (NaN for an empty region).
+
+    The map is resized bilinearly to the regions' size first (attention maps are coarse).
+    """
+    out = {}
+    for name, r in regions.items():
+        r = np.asarray(r, dtype=bool)
+        m = heatmap(
+            values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values, dtype=np.float32)),
+            r.shape,
+        )
+        if m.shape != r.shape:
+            raise ValueError(f"region {name!r} is {r.shape} but the map is {m.shape}")
+        out[name] = float(m[r].mean()) if r.any() else float("nan")
+    return out
+
+
+def boundary_regions(mask, width: int = 3) -> dict:
+    """Split a frame by a binary (H, W) mask into ``boundary`` (a band of about ``2 * width``
+    pixels around the contour), ``interior`` (object minus band) and ``background``.
+    """
+
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"mask must be (H, W), got shape {m.shape}")
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    m = (m > 0.5).astype(np.uint8)
+    k = disk_kernel(width)
+    band = (cv2.dilate(m, k) > 0) & ~(cv2.erode(m, k) > 0)
+    return {"boundary": band, "interior": (m > 0) & ~band, "background": (m == 0) & ~band}
+
+
+def shift_mask(mask, dy: int, dx: int):
+    """Move a (…, H, W) mask by (dy, dx) pixels, filling with zeros (no wrap-around).
+
+    Works on tensors and arrays; returns the same type.
+    """
+    is_tensor = isinstance(mask, torch.Tensor)
+    if (mask.dim() if is_tensor else np.ndim(mask)) < 2:
+        raise ValueError("mask must have at least 2 dimensions (H, W)")
+    out = torch.zeros_like(mask) if is_tensor else np.zeros_like(mask)
+    h, w = mask.shape[-2:]
+    dy, dx = int(dy), int(dx)
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
+    src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
+    src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
+    out[..., dst_y, dst_x] = mask[..., src_y, src_x]
+    return out
+
+
+def record_shapes(model, names, run) -> dict:
+    """Output shapes of the named submodules of ``model`` while ``run()`` executes.
+
+    ``names`` are dotted names as in ``model.named_modules()``; a module called several
+    times keeps the last shape. Tuple outputs (e.g. an attention block's ``(F_o, alpha)``)
+    give a tuple of shapes (None for None). Hooks are removed afterwards, also on error.
+    """
+    modules = dict(model.named_modules())
+    missing = [n for n in names if n not in modules]
+    if missing:
+        raise KeyError(f"no submodule {missing[0]!r} in {type(model).__name__}")
+
+    def shape(x):
+        if isinstance(x, torch.Tensor):
+            return tuple(x.shape)
+        if isinstance(x, (tuple, list)):
+            return tuple(shape(y) for y in x)
+        return None
+
+    shapes: dict = {}
+    hooks = [modules[n].register_forward_hook(lambda m, i, o, n=n: shapes.__setitem__(n, shape(o))) for n in names]
+    try:
+        run()
+    finally:
+        for h in hooks:
+            h.remove()
+    return {n: shapes.get(n) for n in names}
+
+
+def central_pixel(mask) -> tuple[int, int]:
+    """``(y, x)`` of the mask pixel farthest from the mask's border (the deepest inside it).
+
+    Unlike the centroid it always lies inside the mask, also for rings and crescents.
+    Ties go to the first pixel in row-major order. Pixels beyond the frame count as outside.
+    """
+
+    m = heatmap(mask) if isinstance(mask, torch.Tensor) else np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"mask must be (H, W), got shape {m.shape}")
+    m = (m > 0.5).astype(np.uint8)
+    if not m.any():
+        raise ValueError("the mask is empty: it has no pixel to pick")
+    depth = cv2.distanceTransform(np.pad(m, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    return int(y), int(x)
+
+
+def heatmap(x: torch.Tensor | np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """A (h, w) map (distance or attention) as a float array, optionally resized to ``size``."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().float().cpu()
+        while x.dim() > 2:
+            x = x[0]
+        if size is not None:
+            x = upsample(x[None, None], size)[0, 0]
+        return x.numpy()
+    return np.asarray(x, dtype=np.float32)

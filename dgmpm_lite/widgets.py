@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from . import explore
+from .viz import explore as figures
 
 
 def png_bytes(image) -> bytes:
@@ -69,7 +70,7 @@ def frame_scrubber(maps: explore.VideoMaps) -> ImageWidget:
     show = W.ToggleButtons(options=["prediction", "ground truth"], description="masks")
 
     def render(frame, show):
-        return explore.scrubber_image(maps, frame, show), f"frame {frame} of {len(maps) - 1}, {show}"
+        return figures.scrubber_image(maps, frame, show), f"frame {frame} of {len(maps) - 1}, {show}"
 
     return ImageWidget({"frame": _frame_slider(maps, first=0), "show": show}, render, width=480)
 
@@ -85,7 +86,7 @@ def anchor_explorer(maps: explore.VideoMaps) -> ImageWidget:
         text = (
             f"||t-a_f|| = {d.d_fg:.2f}, ||t-a_b|| = {d.d_bg:.2f}, e = sigmoid({d.d_bg:.2f} - {d.d_fg:.2f}) = {d.e:.3f}"
         )
-        return explore.anchor_explorer_figure(maps, frame, object, y, x), text
+        return figures.anchor_explorer_figure(maps, frame, object, y, x), text
 
     controls = {
         "frame": _frame_slider(maps),
@@ -101,7 +102,7 @@ def distance_map_viewer(maps: explore.VideoMaps) -> ImageWidget:
 
     def render(frame, object):
         pic = np.concatenate(
-            [explore.scrubber_image(maps, frame), explore.distance_map_image(maps, frame, object)], axis=1
+            [figures.scrubber_image(maps, frame), figures.distance_map_image(maps, frame, object)], axis=1
         )
         return (
             pic,
@@ -115,7 +116,7 @@ def attention_viewer(maps: explore.VideoMaps) -> ImageWidget:
     """The three spatial attention maps, shallow (res2) to deep (res4): the paper's Fig. 4."""
 
     def render(frame, object):
-        pics = [maps.frames[frame], *explore.attention_images(maps, frame, object)]
+        pics = [maps.frames[frame], *figures.attention_images(maps, frame, object)]
         return np.concatenate(pics, axis=1), "frame, then attention of the res2 (shallow), res3 and res4 (deep) blocks"
 
     return ImageWidget({"frame": _frame_slider(maps), "object": _object_picker(maps)}, render, width=900)
@@ -128,7 +129,7 @@ def knockout_toggle(model, maps: explore.VideoMaps) -> ImageWidget:
     def render(frame, switch_off, object):
         probs = explore.knockout(model, maps, frame, switch_off)
         k = maps.object_index(object)
-        pic = np.concatenate([maps.frames[frame], explore.colormap(probs[k])], axis=1)
+        pic = np.concatenate([maps.frames[frame], figures.colormap(probs[k])], axis=1)
         return (
             pic,
             f"foreground probability of object {object} with {switch_off} switched off (mean {probs[k].mean():.3f})",

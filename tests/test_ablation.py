@@ -76,27 +76,20 @@ def test_run_ablation_trains_and_scores_each_variant(tmp_path):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from dgmpm_lite.ablation import (  # noqa: E402
-    PAPER_TABLE_IV,
-    PAPER_TABLE_IV_FULL,
-    MaskGrid,
-    case_grid,
-    describe_table_iv,
-    fig8_cases,
-    instance_masks,
-    load_variants,
-    plot_mask_grid,
-    plot_table_iv,
-    segment_frames,
-    smoke_val_data,
-    table_iv_rows,
-    variant_dir,
-    variant_mask_grid,
-)
+from dgmpm_lite.ablation import case_grid, load_variants, segment_frames, variant_dir, variant_mask_grid  # noqa: E402
+from dgmpm_lite.data.synthetic import fig8_cases, instance_masks, smoke_val_data  # noqa: E402
 from dgmpm_lite.infer import propagate  # noqa: E402
 from dgmpm_lite.metrics import GLOBAL_COLUMNS, DatasetResults  # noqa: E402
+from dgmpm_lite.viz.ablation import MaskGrid, plot_mask_grid, plot_table_iv  # noqa: E402
 from dgmpm_lite.viz.plots import plot_accuracy_vs_runtime, runtime_points  # noqa: E402
-from dgmpm_lite.viz.tables import table_iv_markdown, write_table_iv  # noqa: E402
+from dgmpm_lite.viz.tables import (  # noqa: E402  # noqa: E402
+    PAPER_TABLE_IV,
+    PAPER_TABLE_IV_FULL,
+    describe_table_iv,
+    table_iv_markdown,
+    table_iv_rows,
+    write_table_iv,
+)
 
 
 def _result(j: float, f: float, spf: float | None = 0.25) -> DatasetResults:
@@ -383,8 +376,8 @@ def test_parse_variants():
 def test_larger_val_data_is_made_once_with_the_committed_settings(tmp_path):
     import json
 
-    from dgmpm_lite.ablation import larger_val_data
     from dgmpm_lite.data import DavisDataset, data_samples_root
+    from dgmpm_lite.data.synthetic import larger_val_data
 
     root = larger_val_data(tmp_path / "val", num_videos=1)
     videos = DavisDataset(root, split="val")

@@ -17,11 +17,10 @@ from dgmpm_lite.data import (
     generate_video,
     read_image,
     read_label_png,
-    save_synthetic_grid,
-    video_grid,
     write_davis,
 )
 from dgmpm_lite.data import synthetic as syn
+from dgmpm_lite.viz import save_synthetic_grid, video_grid
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data_samples" / "synthetic"

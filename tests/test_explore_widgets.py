@@ -7,6 +7,7 @@ import torch
 from dgmpm_lite import explore, widgets
 from dgmpm_lite.data import InMemorySequence
 from dgmpm_lite.model import DGMPM, anchors
+from dgmpm_lite.viz import explore as figures
 
 
 def tiny_video(t=4, h=64, w=96):
@@ -75,23 +76,23 @@ def test_pixel_distances_match_brute_force(maps):
 
 
 def test_images_have_the_frame_size(maps):
-    assert explore.scrubber_image(maps, 0).shape == (64, 96, 3)
-    assert explore.distance_map_image(maps, 1, 1).dtype == np.uint8
-    atts = explore.attention_images(maps, 3, 2)
+    assert figures.scrubber_image(maps, 0).shape == (64, 96, 3)
+    assert figures.distance_map_image(maps, 1, 1).dtype == np.uint8
+    atts = figures.attention_images(maps, 3, 2)
     assert len(atts) == 3 and all(a.shape == (64, 96, 3) for a in atts)
 
 
 def test_bad_requests_are_named(maps):
     with pytest.raises(IndexError, match="frame 9 is out of range"):
-        explore.scrubber_image(maps, 9)
+        figures.scrubber_image(maps, 9)
     with pytest.raises(IndexError, match="frames 1..3"):
-        explore.distance_map_image(maps, 0, 1)
+        figures.distance_map_image(maps, 0, 1)
     with pytest.raises(ValueError, match="object 7 is not in this video"):
-        explore.attention_images(maps, 1, 7)
+        figures.attention_images(maps, 1, 7)
     with pytest.raises(IndexError, match="outside the 64x96 frame"):
         explore.pixel_distances(maps, 1, 1, 64, 0)
     with pytest.raises(ValueError, match="show must be"):
-        explore.scrubber_image(maps, 1, show="both")
+        figures.scrubber_image(maps, 1, show="both")
 
 
 def test_knockout_none_is_the_model_itself_and_each_switch_changes_it(model, maps):
@@ -112,7 +113,7 @@ def test_knockout_refuses_a_component_the_model_lacks():
     with pytest.raises(ValueError, match="no distance map"):
         explore.knockout(no_edm, maps, 1, "distance map")
     with pytest.raises(ValueError, match="no embedding distance module"):
-        explore.distance_map_image(maps, 1, 1)
+        figures.distance_map_image(maps, 1, 1)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ def test_knockout_toggle_redraws(model, maps):
 
 
 def test_fig4_has_a_row_per_frame_and_five_columns(maps):
-    fig = explore.fig4_figure(maps, 1, [1, 3])
+    fig = figures.fig4_figure(maps, 1, [1, 3])
     assert len(fig.axes) == 10
     assert fig.axes[0].get_ylabel() == "frame 1" and fig.axes[5].get_ylabel() == "frame 3"
-    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), explore.distance_map_image(maps, 1, 1))
+    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), figures.distance_map_image(maps, 1, 1))

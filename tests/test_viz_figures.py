@@ -10,22 +10,18 @@ import torch
 from torch import nn
 
 from dgmpm_lite.data import occlusion_case, occlusion_frames
-from dgmpm_lite.explore import embedding_pca
-from dgmpm_lite.model import DGMPM, FeatureExtractor
-from dgmpm_lite.viz import (
+from dgmpm_lite.explore import (
     boundary_regions,
     central_pixel,
     embedding_contributions,
-    feature_image,
-    plot_embedding_pca,
-    plot_feature_levels,
-    plot_grid,
-    plot_region_timeline,
+    embedding_pca,
     record_shapes,
     region_means,
     shift_mask,
     video_distance_maps,
 )
+from dgmpm_lite.model import DGMPM, FeatureExtractor
+from dgmpm_lite.viz import feature_image, plot_embedding_pca, plot_feature_levels, plot_grid, plot_region_timeline
 
 
 @pytest.fixture(autouse=True)

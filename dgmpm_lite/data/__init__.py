@@ -2,15 +2,18 @@
 
 Three lines each::
 
-    from dgmpm_lite.data import SyntheticConfig, generate_video, show_video
+    from dgmpm_lite.data import generate_video, SyntheticConfig
+    from dgmpm_lite.viz import show_video
     video = generate_video(SyntheticConfig(num_frames=24), seed=3)   # in memory
     show_video(video)
 
-    from dgmpm_lite.data import DavisDataset, show_video
+    from dgmpm_lite.data import DavisDataset
+    from dgmpm_lite.viz import show_video
     davis = DavisDataset("data_samples/synthetic", split="val")      # or a real DAVIS-2016/2017 root
     show_video(davis[0])
 
-    from dgmpm_lite.data import load_own_video, show_video
+    from dgmpm_lite.data import load_own_video
+    from dgmpm_lite.viz import show_video
     clip = load_own_video("clip.mp4", "clip_first_mask.png")         # or a folder of frames
     show_video(clip, frames=[0])
 
@@ -23,7 +26,6 @@ from .davis import DavisDataset, DavisSequence, load_davis
 from .download import DAVIS_2017_TRAINVAL_480P_URL, DownloadResult, download_davis
 from .io import DAVIS_PALETTE, colorize_labels, read_image, read_label_png, write_jpeg, write_label_png
 from .own_video import FrameFolderSequence, VideoFileSequence, extract_frames, load_own_video
-from .preview import overlay_mask, save_synthetic_grid, show_video, video_grid
 from .samples import (
     AugmentConfig,
     StaticTripletDataset,
@@ -79,15 +81,11 @@ __all__ = [
     "make_data_samples",
     "occlusion_case",
     "occlusion_frames",
-    "overlay_mask",
     "read_image",
     "read_instances",
     "read_metadata",
     "read_label_png",
-    "save_synthetic_grid",
-    "show_video",
     "synthesize_prev_mask",
-    "video_grid",
     "write_davis",
     "write_jpeg",
     "write_label_png",

@@ -15,7 +15,8 @@ listing. Frames and masks are read lazily, one at a time.
 
 Three lines::
 
-    from dgmpm_lite.data import DavisDataset, show_video
+    from dgmpm_lite.data import DavisDataset
+    from dgmpm_lite.viz import show_video
     davis = DavisDataset("data_samples/synthetic", split="val")
     show_video(davis[0])
 """

@@ -6,7 +6,8 @@ any editor and save it as a PNG: a DAVIS palette PNG (ids 1..K), a grayscale id 
 
 Three lines::
 
-    from dgmpm_lite.data import load_own_video, show_video
+    from dgmpm_lite.data import load_own_video
+    from dgmpm_lite.viz import show_video
     video = load_own_video("my_clip.mp4", "my_clip_first_mask.png")
     show_video(video)
 

@@ -32,7 +32,8 @@ area, the unoccluded area, which instances cover it and a state among ``visible`
 
 Three lines::
 
-    from dgmpm_lite.data import SyntheticConfig, generate_video, show_video
+    from dgmpm_lite.data import generate_video, SyntheticConfig
+    from dgmpm_lite.viz import show_video
     video = generate_video(SyntheticConfig(num_frames=24), seed=3)
     show_video(video)
 
@@ -1339,3 +1340,140 @@ def make_data_samples(root: PathLike | None = None, overwrite: bool = False, pro
         progress=progress,
         command=DATA_SAMPLES_COMMAND,
     )
+
+
+def _spread(candidates: list[int], k: int) -> list[int]:
+    """``k`` items spread over ``candidates`` (all of them when there are at most ``k``), ending with the last."""
+    if len(candidates) <= k:
+        return list(candidates)
+    return [candidates[round(j * (len(candidates) - 1) / (k - 1))] for j in range(k)] if k > 1 else [candidates[-1]]
+
+
+def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
+    """Pick, from a synthetic dataset's metadata, a video with an occlusion and one with a distractor.
+
+    ``dataset`` is a :class:`~dgmpm_lite.data.DavisDataset` of generated videos (each has
+    ``Metadata/<res>/<seq>.json``). Only frames below ``max_frames`` are used (0 = all).
+
+    Returns ``{"occlusion": case, "distractor": case}`` where a case is ``{"sequence",
+    "object_id", "frame_ids", "notes", "distractor_ids"}`` or None when no video qualifies:
+
+    * occlusion: the first target that disappears completely and comes back
+      (:func:`dgmpm_lite.data.occlusion_case`); frames = last one before, middle of the
+      hidden run, first one back. Videos without distractors are preferred.
+    * distractor: a target with a look-alike distractor (``mimics``), in another video than
+      the occlusion case if possible, the pair with the largest first-frame areas;
+      ``num_frames`` frames spread over the last two thirds of the frames where both are
+      visible (over all of them when too few).
+    """
+
+    metas = {name: read_metadata(dataset, name) for name in dataset.names}
+
+    def limit(meta):
+        return min(meta["num_frames"], max_frames) if max_frames else meta["num_frames"]
+
+    occlusion = None
+    order = sorted(metas, key=lambda n: any(o.get("role") == "distractor" for o in metas[n]["objects"]))
+    for name in order:  # videos without look-alikes first: the occlusion alone decides there
+        case = occlusion_case(metas[name], need_distractor=False, max_frames=max_frames)
+        if case is not None:
+            obj = case["object_id"]
+            occlusion = {
+                "sequence": name,
+                "object_id": obj,
+                "frame_ids": [case["before"], case["hidden"], case["back"]],
+                "notes": [f"target {obj} visible", f"target {obj} hidden", f"target {obj} back"],
+                "distractor_ids": [],
+            }
+            break
+
+    distractor, best = None, None
+    for name, meta in metas.items():
+        objs = {o["id"]: o for o in meta["objects"]}
+        for d in meta["objects"]:
+            target = objs.get(d.get("mimics")) if d.get("role") == "distractor" else None
+            if target is None or target.get("role") != "target":
+                continue
+            tv, dv = target["per_frame"]["visible_px"], d["per_frame"]["visible_px"]
+            n = limit(meta)
+            both = [t for t in range(1, n) if tv[t] > 0 and dv[t] > 0]
+            later = [t for t in both if t >= n // 3]
+            if not both or tv[0] <= 0:
+                continue
+            # another video than the occlusion's first, then the largest pair (easiest to see)
+            key = (occlusion is None or name != occlusion["sequence"], min(tv[0], dv[0]))
+            if best is None or key > best:
+                best = key
+                frames = _spread(later if len(later) >= num_frames else both, num_frames)
+                distractor = {
+                    "sequence": name,
+                    "object_id": target["id"],
+                    "frame_ids": frames,
+                    "notes": [f"target {target['id']},\nlook-alike dashed"] * len(frames),
+                    "distractor_ids": [d["id"]],
+                }
+    return {"occlusion": occlusion, "distractor": distractor}
+
+
+def instance_masks(dataset, sequence: str, frame_ids, instance_ids) -> np.ndarray:
+    """(F, H, W) bool: where any of ``instance_ids`` is visible in each frame of a generated video.
+
+    Reads ``Instances/<res>/<sequence>/<frame>.png`` (every instance: targets, distractors,
+    occluders), which the synthetic generator writes beside the target annotations.
+    """
+
+    out = [np.isin(read_instances(dataset, sequence, t), list(instance_ids)) for t in frame_ids]
+    return np.stack(out) if out else np.zeros((0, 1, 1), dtype=bool)
+
+
+def smoke_val_data(root: str | Path, overwrite: bool = True, seed: int = 0) -> Path:
+    """Generate a tiny validation set for smoke runs: 2 videos, 64x96, 8 frames (``<root>``).
+
+    Every video has a scripted occlusion (a target passing behind a pillar) and a look-alike
+    distractor, so the notebook's Fig. 8 analogue finds both cases. Returns ``root``.
+    """
+
+    config = SyntheticConfig(
+        height=64,
+        width=96,
+        num_frames=8,
+        num_targets=(1, 2),
+        num_distractors=(1, 1),
+        p_occluder_pass=1.0,
+        camera_pan=5.0,
+    )
+    generate_dataset(root, {"val": 2}, config, seed=seed, resolution="64p", overwrite=overwrite, progress=False)
+    return Path(root)
+
+
+def larger_val_data(root: str | Path, num_videos: int = 16, seed: int = 2027) -> Path:
+    """A larger synthetic validation set with the committed one's knobs: ``<root>`` (split ``val``).
+
+    The 4 committed validation videos are too few to tell variants apart: one video more
+    or less moves J&F by several points. This generates ``num_videos`` more (same generator
+    settings as ``data_samples/synthetic``, 192x320, 24 frames; another seed, so none of
+    them is a committed or a training video) into ``root``, once: an existing set made with
+    the same settings is reused. Nothing here is committed; generation takes seconds.
+    """
+
+    if num_videos < 1:
+        raise ValueError(f"num_videos must be >= 1, got {num_videos}")
+    root = Path(root)
+    shipped = json.loads((data_samples_root() / "manifest.json").read_text())
+    wanted = {"config": shipped["config"], "seed": seed, "splits": {"val": num_videos}}
+    stamp = root / "larger_val.json"
+    if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+        return root
+    config = SyntheticConfig(**shipped["config"])
+    generate_dataset(
+        root,
+        {"val": num_videos},
+        config,
+        seed=seed,
+        resolution=shipped["resolution"],
+        overwrite=True,
+        jpeg_quality=shipped["jpeg_quality"],
+        progress=True,
+    )
+    stamp.write_text(json.dumps(wanted))
+    return root

@@ -1,5 +1,10 @@
-"""Pictures: one place that saves figures, and pure functions that turn model outputs
-into images (the notebooks and widgets call these; pytest tests them).
+"""Every figure of the project: one place that saves figures, and functions that draw model
+outputs, videos and tables (the notebooks and widgets call these; pytest tests them).
+
+This module holds the common pieces (:func:`savefig`, :func:`overlay`, :func:`plot_grid`) and
+the figures of notebooks 00-04; :mod:`.videos` (video grids), :mod:`.plots` (accuracy vs
+runtime, training curves), :mod:`.ablation` (notebook 08), :mod:`.explore` (notebook 09)
+and :mod:`.tables` (the one writer of results tables) hold the rest.
 
 :func:`savefig` writes PNGs without timestamps or version strings, so a rerun with the same
 seed produces byte-identical files that diff cleanly in git.
@@ -10,16 +15,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from .. import work_dir
-from ..data.preview import overlay_mask
-from ..metrics import disk_kernel
-from ..model import distance_map
-from ..model.backbone import upsample
+from ..explore import heatmap  # noqa: F401 (a map as an array: part of viz's public face)
+from .videos import overlay_mask, save_synthetic_grid, show_video, video_grid  # noqa: F401 (public face)
 
 
 def default_fig_dir() -> Path:
@@ -62,18 +64,6 @@ def overlay(frame, labels, alpha: float = 0.5, contour: bool = True) -> np.ndarr
     img = np.clip(np.rint(to_image(frame) * 255), 0, 255).astype(np.uint8)
     labels = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
     return overlay_mask(img, labels.squeeze().astype(np.uint8), alpha, contour)
-
-
-def heatmap(x: torch.Tensor | np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
-    """A (h, w) map (distance or attention) as a float array, optionally resized to ``size``."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().float().cpu()
-        while x.dim() > 2:
-            x = x[0]
-        if size is not None:
-            x = upsample(x[None, None], size)[0, 0]
-        return x.numpy()
-    return np.asarray(x, dtype=np.float32)
 
 
 def plot_model_maps(frame, out, target_labels=None, title: str | None = None):
@@ -164,23 +154,6 @@ def feature_image(features, mode: str = "pca") -> np.ndarray:
     for k in range(proj.shape[1]):
         rgb[:, k] = _stretch(proj[:, k])
     return rgb.reshape(h, w, 3)
-
-
-def embedding_contributions(extractor, side_outputs: list[torch.Tensor], size: tuple[int, int]) -> list[torch.Tensor]:
-    """Each level's term of the multi-level embedding: ``up(conv3x3(side output))`` (III-A).
-
-    ``extractor`` is a :class:`dgmpm_lite.model.FeatureExtractor`; the returned five
-    (B, 64, H, W) tensors sum to ``extractor.embed(side_outputs, size)`` (upsampling is
-    linear, so upsampling each level's map and summing equals summing and upsampling).
-    """
-
-    if extractor.side_convs is None:
-        raise ValueError("this FeatureExtractor has no embedding head (built with with_embedding=False)")
-    if len(side_outputs) != len(extractor.side_convs):
-        raise ValueError(
-            f"expected {len(extractor.side_convs)} side outputs (conv1, res2..res5), got {len(side_outputs)}"
-        )
-    return [upsample(level, size) for level in extractor.level_maps(side_outputs)]
 
 
 def plot_grid(rows, row_titles=None, cmap: str = "magma", vlim=(0.0, 1.0), size: float = 2.3, title: str | None = None):
@@ -297,124 +270,6 @@ def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = Non
     if title:
         ax.set_title(title, fontsize=9)
     return ax
-
-
-@torch.no_grad()
-def video_distance_maps(model, frames, ref_frame: torch.Tensor, ref_masks: torch.Tensor) -> torch.Tensor:
-    """Embedding distance maps (eq. 5) of several target frames against one reference.
-
-    ``frames`` is an iterable of (1, 3, H, W) tensors in [0, 1]; the reference is encoded
-    once (anchors, eq. 1-4) as in inference. Returns (T, K, H, W) maps for K objects. Only
-    the feature extractor runs (no decoder, no previous mask).
-    """
-
-    if not model.use_distance:
-        raise ValueError("this model has no embedding distance module (use_distance=False, the -EDM ablation)")
-    ref = model.encode_reference(ref_frame, ref_masks)
-    maps = [distance_map(model.encode_target(x).embedding, ref.fg_anchor, ref.bg_anchor)[:, 0] for x in frames]
-    if not maps:
-        raise ValueError("no target frames given")
-    return torch.stack(maps)
-
-
-def region_means(values, regions: dict) -> dict:
-    """Mean of a (h, w) map inside each named boolean (H, W) region (NaN for an empty region).
-
-    The map is resized bilinearly to the regions' size first (attention maps are coarse).
-    """
-    out = {}
-    for name, r in regions.items():
-        r = np.asarray(r, dtype=bool)
-        m = heatmap(
-            values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values, dtype=np.float32)),
-            r.shape,
-        )
-        if m.shape != r.shape:
-            raise ValueError(f"region {name!r} is {r.shape} but the map is {m.shape}")
-        out[name] = float(m[r].mean()) if r.any() else float("nan")
-    return out
-
-
-def boundary_regions(mask, width: int = 3) -> dict:
-    """Split a frame by a binary (H, W) mask into ``boundary`` (a band of about ``2 * width``
-    pixels around the contour), ``interior`` (object minus band) and ``background``.
-    """
-
-    m = np.asarray(mask)
-    if m.ndim != 2:
-        raise ValueError(f"mask must be (H, W), got shape {m.shape}")
-    if width < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
-    m = (m > 0.5).astype(np.uint8)
-    k = disk_kernel(width)
-    band = (cv2.dilate(m, k) > 0) & ~(cv2.erode(m, k) > 0)
-    return {"boundary": band, "interior": (m > 0) & ~band, "background": (m == 0) & ~band}
-
-
-def shift_mask(mask, dy: int, dx: int):
-    """Move a (…, H, W) mask by (dy, dx) pixels, filling with zeros (no wrap-around).
-
-    Works on tensors and arrays; returns the same type.
-    """
-    is_tensor = isinstance(mask, torch.Tensor)
-    if (mask.dim() if is_tensor else np.ndim(mask)) < 2:
-        raise ValueError("mask must have at least 2 dimensions (H, W)")
-    out = torch.zeros_like(mask) if is_tensor else np.zeros_like(mask)
-    h, w = mask.shape[-2:]
-    dy, dx = int(dy), int(dx)
-    if abs(dy) >= h or abs(dx) >= w:
-        return out
-    src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
-    src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
-    out[..., dst_y, dst_x] = mask[..., src_y, src_x]
-    return out
-
-
-def record_shapes(model, names, run) -> dict:
-    """Output shapes of the named submodules of ``model`` while ``run()`` executes.
-
-    ``names`` are dotted names as in ``model.named_modules()``; a module called several
-    times keeps the last shape. Tuple outputs (e.g. an attention block's ``(F_o, alpha)``)
-    give a tuple of shapes (None for None). Hooks are removed afterwards, also on error.
-    """
-    modules = dict(model.named_modules())
-    missing = [n for n in names if n not in modules]
-    if missing:
-        raise KeyError(f"no submodule {missing[0]!r} in {type(model).__name__}")
-
-    def shape(x):
-        if isinstance(x, torch.Tensor):
-            return tuple(x.shape)
-        if isinstance(x, (tuple, list)):
-            return tuple(shape(y) for y in x)
-        return None
-
-    shapes: dict = {}
-    hooks = [modules[n].register_forward_hook(lambda m, i, o, n=n: shapes.__setitem__(n, shape(o))) for n in names]
-    try:
-        run()
-    finally:
-        for h in hooks:
-            h.remove()
-    return {n: shapes.get(n) for n in names}
-
-
-def central_pixel(mask) -> tuple[int, int]:
-    """``(y, x)`` of the mask pixel farthest from the mask's border (the deepest inside it).
-
-    Unlike the centroid it always lies inside the mask, also for rings and crescents.
-    Ties go to the first pixel in row-major order. Pixels beyond the frame count as outside.
-    """
-
-    m = heatmap(mask) if isinstance(mask, torch.Tensor) else np.asarray(mask)
-    if m.ndim != 2:
-        raise ValueError(f"mask must be (H, W), got shape {m.shape}")
-    m = (m > 0.5).astype(np.uint8)
-    if not m.any():
-        raise ValueError("the mask is empty: it has no pixel to pick")
-    depth = cv2.distanceTransform(np.pad(m, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return int(y), int(x)
 
 
 def plot_region_timeline(

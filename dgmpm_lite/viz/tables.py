@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..compare import BASELINES
 from ..metrics import GLOBAL_COLUMNS, PER_SEQUENCE_COLUMNS, DatasetResults
 
 CSV_COLUMNS = ("method", *GLOBAL_COLUMNS, "seconds_per_frame")
@@ -221,3 +222,121 @@ def write_davis_csv(
             if tmp.exists():
                 tmp.unlink()
     return g_path, s_path
+
+
+PAPER_TABLE_IV_FULL: dict[str, dict[str, float]] = {
+    "DGMPM": {"J": 59.1, "F": 65.1, "J&F": 62.1},
+    "-EDM": {"J": 50.6, "F": 53.2, "J&F": 51.9},
+    "-PM": {"J": 44.2, "F": 51.5, "J&F": 47.9},
+    "-SAB": {"J": 55.0, "F": 60.3, "J&F": 57.7},
+    "-SAB+CAB": {"J": 57.2, "F": 62.7, "J&F": 60.0},
+}
+"""J-Mean, F-Mean and J&F-Mean (%) of every column of Table IV (DAVIS-2017 val)."""
+
+
+PAPER_TABLE_IV = {name: row["J&F"] for name, row in PAPER_TABLE_IV_FULL.items()}
+"""J&F (%) of Table IV, DAVIS-2017 val, for comparison."""
+
+
+SWITCH_DESCRIPTIONS: dict[str, str] = {
+    "DGMPM": "full model",
+    "-EDM": "no embedding distance module",
+    "-PM": "no previous-frame mask",
+    "-SAB": "no spatial attention",
+    "-SAB+CAB": "channel instead of spatial attention",
+    "flow baseline": "optical-flow warping",
+    "copy baseline": "first mask repeated",
+}
+"""One-line description of every row of our Table IV."""
+
+
+def table_iv_rows(results) -> list[dict]:
+    """Our Table IV: one row per method of ``results`` (as returned by :func:`run_ablation`).
+
+    J, F and J&F are the DAVIS J-Mean, F-Mean and J&F-Mean in percent; ``delta`` is the
+    method's J&F minus the full ``DGMPM``'s (None for DGMPM itself, or when it is absent),
+    like the last line of Table IV. ``paper_*`` hold the paper's numbers where the paper has
+    that variant (None for the baselines). ``s_per_frame`` is the measured segmentation time
+    (NaN when the result has none).
+    """
+    if not results:
+        raise ValueError("no results to tabulate")
+    ref = results.get("DGMPM")
+    ref_jf = 100 * ref.global_metrics["J&F-Mean"] if ref is not None else None
+    rows = []
+    for name, res in results.items():
+        g = res.global_metrics
+        jf = 100 * g["J&F-Mean"]
+        paper = PAPER_TABLE_IV_FULL.get(name)
+        rows.append(
+            {
+                "method": name,
+                "what": SWITCH_DESCRIPTIONS.get(name, ""),
+                "J": 100 * g["J-Mean"],
+                "F": 100 * g["F-Mean"],
+                "J&F": jf,
+                "delta": None if ref_jf is None or name == "DGMPM" else jf - ref_jf,
+                "paper_J": paper["J"] if paper else None,
+                "paper_F": paper["F"] if paper else None,
+                "paper_J&F": paper["J&F"] if paper else None,
+                "paper_delta": (
+                    round(paper["J&F"] - PAPER_TABLE_IV_FULL["DGMPM"]["J&F"], 1) if paper and name != "DGMPM" else None
+                ),
+                "s_per_frame": float(getattr(res, "seconds_per_frame", float("nan"))),
+            }
+        )
+    return rows
+
+
+def _harm_order(rows: list[dict], key: str) -> str:
+    """``"-PM > -EDM = -SAB"``: methods by increasing ``key`` (most harmful first), ties (to 0.1) as ``=``."""
+    ranked = sorted(rows, key=lambda r: (round(r[key], 1), r["method"]))
+    text = ranked[0]["method"]
+    for prev, r in zip(ranked, ranked[1:]):
+        text += (" = " if round(r[key], 1) == round(prev[key], 1) else " > ") + r["method"]
+    return text
+
+
+def describe_table_iv(rows: list[dict], data: str = "our synthetic validation videos") -> str:
+    """Plain-language reading of our Table IV, computed from the numbers (true whatever they are).
+
+    Compares each ablation's change of J&F with the paper's, counts how many ablations hurt,
+    compares the order of harm with the paper's, and places the full model against the
+    baselines. Needs the ``DGMPM`` row.
+    """
+    by = {r["method"]: r for r in rows}
+    if "DGMPM" not in by:
+        raise ValueError("describe_table_iv needs the full 'DGMPM' row")
+    full = by["DGMPM"]
+    out = [
+        f"The full DGMPM scores J&F = {full['J&F']:.1f} on {data} "
+        f"(the paper: {PAPER_TABLE_IV_FULL['DGMPM']['J&F']:.1f} on DAVIS-2017 val)."
+    ]
+    ablated = [r for r in rows if r["method"] in PAPER_TABLE_IV_FULL and r["method"] != "DGMPM"]
+    if ablated:
+        parts = [f"{r['method']} {r['delta']:+.1f} (paper {r['paper_delta']:+.1f})" for r in ablated]
+        out.append("Change of J&F when a part is removed or replaced: " + ", ".join(parts) + ".")
+        hurt = [r["method"] for r in ablated if r["delta"] < 0]
+        out.append(
+            f"In the paper every ablation lowers J&F; here {len(hurt)} of {len(ablated)} do"
+            + (f" ({', '.join(hurt)})." if hurt else ".")
+        )
+        ours, paper = _harm_order(ablated, "delta"), _harm_order(ablated, "paper_delta")
+        same = "the same as" if ours == paper else "different from"
+        out.append(f"Most harmful first, ours: {ours}; the paper's: {paper} ({same} the paper's order).")
+        if len(ablated) > 1:
+            best = max(ablated, key=lambda r: r["J&F"])
+            if best["J&F"] > full["J&F"]:
+                out.append(
+                    f"{best['method']} even beats the full model here, by {best['J&F'] - full['J&F']:.1f} points."
+                )
+    for name in BASELINES:
+        if name in by:
+            diff = full["J&F"] - by[name]["J&F"]
+            verdict = "above" if diff > 0 else "below" if diff < 0 else "level with"
+            out.append(f"The full model is {abs(diff):.1f} points {verdict} the {name} ({by[name]['J&F']:.1f}).")
+    out.append(
+        "Each variant is trained once, with one seed, so differences of a point or two "
+        "may be noise rather than an effect of the switch."
+    )
+    return "\n".join(out)

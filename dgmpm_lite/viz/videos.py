@@ -17,9 +17,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
-from .io import DAVIS_PALETTE, PathLike
-from .sequence import VideoSequence
-from .synthetic import SyntheticConfig, generate_video
+from ..data.io import DAVIS_PALETTE, PathLike
+from ..data.sequence import VideoSequence
+from ..data.synthetic import SyntheticConfig, generate_video
 
 
 def overlay_mask(frame: np.ndarray, labels: np.ndarray | None, alpha: float = 0.5, contour: bool = True) -> np.ndarray:
