@@ -34,7 +34,7 @@ from . import shipped_path
 from .checkpoints import default_checkpoint, export_model, load_checkpoint, load_model, model_from_checkpoint
 from .compare import BASELINES, evaluate_methods
 from .config import config_differences, load_config
-from .data.synthetic import instance_masks
+from .data.metadata import instance_masks
 from .infer import propagate
 from .model import DGMPM
 from .train import train

@@ -100,7 +100,8 @@ def _generate(args) -> int:
     import json
 
     from .data import SyntheticConfig
-    from .data.synthetic import REAL_MULTI_ROOT, data_samples_root, generate_dataset, make_data_samples, make_real_multi
+    from .data.sets import REAL_MULTI_ROOT, data_samples_root, make_data_samples, make_real_multi
+    from .data.synthetic import generate_dataset
 
     if args.preset == "data_samples":
         manifest = make_data_samples(args.root, overwrite=args.overwrite)

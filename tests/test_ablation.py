@@ -77,7 +77,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from dgmpm_lite.ablation import case_grid, load_variants, segment_frames, variant_dir, variant_mask_grid  # noqa: E402
-from dgmpm_lite.data.synthetic import fig8_cases, instance_masks, smoke_val_data  # noqa: E402
+from dgmpm_lite.data.metadata import fig8_cases, instance_masks  # noqa: E402
+from dgmpm_lite.data.sets import smoke_val_data  # noqa: E402
 from dgmpm_lite.infer import propagate  # noqa: E402
 from dgmpm_lite.metrics import GLOBAL_COLUMNS, DatasetResults  # noqa: E402
 from dgmpm_lite.viz.ablation import MaskGrid, plot_mask_grid, plot_table_iv  # noqa: E402
@@ -377,7 +378,7 @@ def test_larger_val_data_is_made_once_with_the_committed_settings(tmp_path):
     import json
 
     from dgmpm_lite.data import DavisDataset, data_samples_root
-    from dgmpm_lite.data.synthetic import larger_val_data
+    from dgmpm_lite.data.sets import larger_val_data
 
     root = larger_val_data(tmp_path / "val", num_videos=1)
     videos = DavisDataset(root, split="val")

@@ -17,6 +17,7 @@ from dgmpm_lite.data import (
     generate_video,
     read_image,
     read_label_png,
+    sets,
     write_davis,
 )
 from dgmpm_lite.data import synthetic as syn
@@ -217,10 +218,10 @@ def test_cli_generates_a_dataset(tmp_path: Path) -> None:
 
 def test_data_samples_manifest_and_size() -> None:
     manifest = json.loads((SAMPLES / "manifest.json").read_text())
-    assert manifest["command"] == syn.DATA_SAMPLES_COMMAND
-    assert manifest["seed"] == syn.DATA_SAMPLES_SEED
-    assert SyntheticConfig.from_dict(manifest["config"]) == syn.DATA_SAMPLES_CONFIG
-    assert {s: len(v) for s, v in manifest["splits"].items()} == syn.DATA_SAMPLES_SPLITS
+    assert manifest["command"] == sets.DATA_SAMPLES_COMMAND
+    assert manifest["seed"] == sets.DATA_SAMPLES_SEED
+    assert SyntheticConfig.from_dict(manifest["config"]) == sets.DATA_SAMPLES_CONFIG
+    assert {s: len(v) for s, v in manifest["splits"].items()} == sets.DATA_SAMPLES_SPLITS
     total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file())
     assert total < 6 * 1024 * 1024, f"data_samples/synthetic is {total / 2**20:.1f} MB"
     for split in ("train", "val"):

@@ -246,7 +246,7 @@ def test_a_tiny_object_survives_the_working_size():
 
 def test_real_multi_object_benchmark_uses_held_out_sequences_only(shared_data, tmp_path):
     from dgmpm_lite import REPO_ROOT
-    from dgmpm_lite.data.synthetic import REAL_MULTI_HELD_OUT, make_real_multi
+    from dgmpm_lite.data.sets import REAL_MULTI_HELD_OUT, make_real_multi
 
     held_out = (REPO_ROOT / REAL_MULTI_HELD_OUT).read_text().split()
     train_split = (REPO_ROOT / "data_samples/davis2016_split/train.txt").read_text().split()

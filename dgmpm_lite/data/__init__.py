@@ -25,6 +25,7 @@ triplets from single images).
 from .davis import DavisDataset, DavisSequence, load_davis
 from .download import DAVIS_2017_TRAINVAL_480P_URL, DownloadResult, download_davis
 from .io import DAVIS_PALETTE, colorize_labels, read_image, read_label_png, write_jpeg, write_label_png
+from .metadata import occlusion_case, occlusion_frames, read_instances, read_metadata
 from .own_video import FrameFolderSequence, VideoFileSequence, extract_frames, load_own_video
 from .samples import (
     AugmentConfig,
@@ -35,19 +36,14 @@ from .samples import (
     synthesize_prev_mask,
 )
 from .sequence import InMemorySequence, VideoSequence
+from .sets import data_samples_root, make_data_samples
 from .synthetic import (
     LazySyntheticSequence,
     SyntheticConfig,
     SyntheticVideo,
     SyntheticVideoSource,
-    data_samples_root,
     generate_dataset,
     generate_video,
-    make_data_samples,
-    occlusion_case,
-    occlusion_frames,
-    read_instances,
-    read_metadata,
     write_davis,
 )
 
