@@ -181,7 +181,7 @@ PRESETS: dict[str, dict] = {
         checkpoint_every=100,
         val_max_frames=24,
     ),
-    # What a 2-core CPU trains in about 45 minutes.
+    # The synthetic recipe shortened for a 2-core CPU (the shipped synthetic model).
     "cpu": dict(
         preset="cpu",
         size=(128, 224),
