@@ -73,3 +73,19 @@ def test_davis_model_beats_both_baselines_on_held_out_davis(shared_data):
     jf = {name: r.global_metrics["J&F-Mean"] for name, r in res.items()}
     assert jf["DGMPM"] > jf["flow"] + 0.03, jf  # measured: 49.9 vs 44.5 (README)
     assert jf["DGMPM"] > jf["copy"] + 0.1, jf
+
+
+def test_the_five_shipped_ablation_variants_are_small_and_trained_alike():
+    """Notebook 08 scores them instead of training: each must be the ablation_cpu preset with its
+    own switches (reuse_variant checks the recorded config), all five under 30 MB together."""
+    from dgmpm_lite.ablation import SHIPPED_VARIANTS_CONFIG, VARIANTS, reuse_variant, shipped_variants
+
+    files = shipped_variants()
+    assert list(files) == list(VARIANTS)
+    assert sum(p.stat().st_size for p in files.values()) <= 30 * 10**6
+    for name, path in files.items():
+        model = reuse_variant(path, SHIPPED_VARIANTS_CONFIG, name)
+        for key, value in VARIANTS[name].items():
+            assert model.config[key] == value, (name, key)
+    with pytest.raises(ValueError, match="cannot stand for '-EDM'"):
+        reuse_variant(files["DGMPM"], SHIPPED_VARIANTS_CONFIG, "-EDM")
