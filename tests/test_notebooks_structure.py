@@ -43,3 +43,11 @@ def test_stripped_badge_kernel_and_install_guard(path):
     assert pip_calls and all('"pip"' in c and "torch" not in c for c in pip_calls), "never reinstall torch"
     tags = [c.get("metadata", {}).get("tags", []) for c in code]
     assert tags[1] == ["parameters"], "the parameters cell must be the second code cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_its_own_id(path):
+    """nbformat 4.5 wants a cell id (papermill and nbval warn without one, later nbformat refuses)."""
+    cells = json.loads(path.read_text())["cells"]
+    ids = [c.get("id") for c in cells]
+    assert None not in ids and len(set(ids)) == len(ids)
