@@ -31,6 +31,12 @@ def global_jf(folder):
         return float(next(csv.DictReader(f))["J&F-Mean"])
 
 
+def _train_tiny(tmp_path, ckpt):
+    """A few smoke steps on 48x64 frames, exported to ``ckpt`` (the model the CLI tests score)."""
+    args = ["train", "--config", "smoke", "--out", str(tmp_path / "run"), "--set", "size=[48,64]", 'val_data=""']
+    assert main([*args, "--export", str(ckpt)]) == 0
+
+
 def test_segment_then_evaluate_a_baseline(clip, tmp_path, capsys):
     frames_dir, gt_dir = clip
     out = tmp_path / "results" / "disc"
@@ -67,23 +73,7 @@ def test_segment_then_evaluate_a_baseline(clip, tmp_path, capsys):
 def test_segment_with_a_trained_checkpoint_and_overlay(clip, tmp_path):
     frames_dir, gt_dir = clip
     ckpt = tmp_path / "model.pt"
-    assert (
-        main(
-            [
-                "train",
-                "--config",
-                "smoke",
-                "--out",
-                str(tmp_path / "run"),
-                "--set",
-                "size=[48,64]",
-                'val_data=""',
-                "--export",
-                str(ckpt),
-            ]
-        )
-        == 0
-    )
+    _train_tiny(tmp_path, ckpt)
     out = tmp_path / "res"
     overlay = tmp_path / "overlay.mp4"
     args = [
@@ -175,23 +165,7 @@ def test_every_command_has_help(command, capsys):
 
 def test_compare_scores_checkpoints_and_baselines_on_the_same_videos(tmp_path, capsys):
     ckpt = tmp_path / "m.pt"
-    assert (
-        main(
-            [
-                "train",
-                "--config",
-                "smoke",
-                "--out",
-                str(tmp_path / "run"),
-                "--set",
-                "size=[48,64]",
-                'val_data=""',
-                "--export",
-                str(ckpt),
-            ]
-        )
-        == 0
-    )
+    _train_tiny(tmp_path, ckpt)
     out_csv = tmp_path / "table.csv"
     per_seq = tmp_path / "per_seq.csv"
     assert (
