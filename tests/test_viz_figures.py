@@ -354,3 +354,25 @@ def test_plot_region_timeline_lines_and_shading():
         plot_region_timeline([0], {})
     with pytest.raises(ValueError, match="hidden has 2 values"):
         plot_region_timeline([0, 1, 2], {"a": [1, 2, 3]}, hidden=[True, False])
+
+
+def test_the_notebooks_small_figures_draw_what_they_are_given():
+    import matplotlib.pyplot as plt
+
+    from dgmpm_lite.viz import boundary_tolerance_image, plot_counts, plot_grouped_bars
+
+    fig = plot_grouped_bars({"res2": {"in": 0.2, "out": 0.4}, "res3": {"in": 0.6, "out": 0.8}}, "alpha", (0, 1))
+    heights = sorted(round(p.get_height(), 3) for p in fig.axes[0].patches)
+    assert heights == [0.2, 0.4, 0.6, 0.8] and fig.axes[0].get_ylim() == (0, 1)
+    plt.close(fig)
+    fig = plot_counts({"encoder": 3_000_000, "decoder": 1_000_000}, "million parameters", scale=1e6)
+    assert sorted(p.get_width() for p in fig.axes[0].patches) == [1.0, 3.0]
+    plt.close(fig)
+    band = np.zeros((4, 4), bool)
+    band[1:3, 1:3] = True
+    gt, pred = np.zeros((4, 4)), np.zeros((4, 4))
+    gt[1, 1], pred[2, 2] = 1, 1
+    img = boundary_tolerance_image(gt, pred, band)
+    assert img.shape == (4, 4, 3)
+    assert tuple(img[1, 1]) == (1, 1, 1) and tuple(img[2, 2]) == (1, 0.3, 0.2) and tuple(img[1, 2]) == (0.3, 0.3, 0.6)
+    assert tuple(img[0, 0]) == (0, 0, 0)

@@ -273,13 +273,19 @@ def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = Non
 
 
 def plot_region_timeline(
-    frame_ids, series: dict, hidden=None, ax=None, ylabel: str = "mean of the map", title: str | None = None
+    frame_ids,
+    series: dict,
+    hidden=None,
+    ax=None,
+    ylabel: str = "mean of the map",
+    title: str | None = None,
+    threshold: float | None = None,
 ):
     """Lines of per-frame values (e.g. a map's mean on each region) against the frame index.
 
     ``series`` maps a label to one value per frame of ``frame_ids`` (NaN = region absent).
     ``hidden``: per-frame booleans; those frames are shaded (e.g. the target fully hidden).
-    Returns the axes.
+    ``threshold``: a dotted horizontal line there (e.g. 0.5, where a map decides). Returns the axes.
     """
 
     frame_ids = np.asarray(frame_ids)
@@ -299,9 +305,70 @@ def plot_region_timeline(
                 ax.axvspan(t - 0.5, t + 0.5, color="0.85", lw=0)
     for name, values in series.items():
         ax.plot(frame_ids, np.asarray(values, dtype=float), marker="o", ms=3, label=name)
+    if threshold is not None:
+        ax.axhline(threshold, color="0.5", ls=":", lw=1)
     ax.set_xlabel("frame")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7, loc="best")
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+PROBE_COLOURS = ("tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+"""Colours of probed pixels, in the order :func:`plot_embedding_pca` draws its extra points."""
+
+
+def plot_probes_and_pca(image, probes: dict, proj, title: str = "", pca_title: str = ""):
+    """A frame with probed pixels marked (``probes``: label -> (y, x)) beside the PCA scatter of
+    :func:`plot_embedding_pca`, whose extra points are those probes, same colours. Returns the figure."""
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), gridspec_kw={"width_ratios": [1.2, 1]})
+    axes[0].imshow(image)
+    for (_, (y, x)), c in zip(probes.items(), PROBE_COLOURS):
+        axes[0].plot(x, y, "D", c=c, mec="black", ms=7)
+    axes[0].set_title(title, fontsize=9)
+    axes[0].axis("off")
+    plot_embedding_pca(proj, extra_labels=list(probes), ax=axes[1], title=pca_title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_grouped_bars(values: dict, ylabel: str, ylim=None, title: str | None = None):
+    """Bars grouped by the outer keys of ``values`` (``{group: {bar: value}}``), one colour per
+    inner key, with a legend. Returns the figure."""
+    groups = list(values)
+    bars = list(next(iter(values.values())))
+    width = 0.8 / len(bars)
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    for i, b in enumerate(bars):
+        ax.bar(
+            np.arange(len(groups)) + width * (i - (len(bars) - 1) / 2), [values[g][b] for g in groups], width, label=b
+        )
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_counts(counts: dict, xlabel: str, scale: float = 1.0):
+    """Horizontal bars of ``counts`` (label -> number, drawn top to bottom in order), each divided
+    by ``scale`` (e.g. 1e6 for millions). Returns the figure."""
+    fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(counts) + 0.9))
+    ax.barh(list(counts)[::-1], [v / scale for v in counts.values()][::-1])
+    ax.set_xlabel(xlabel)
+    fig.tight_layout()
+    return fig
+
+
+def boundary_tolerance_image(gt_boundary, pred_boundary, band) -> np.ndarray:
+    """RGB float image of contour matching (F): the tolerance band around the ground-truth boundary
+    (blue), the ground-truth boundary (white) and the predicted one (red)."""
+    img = np.zeros((*np.asarray(band).shape, 3))
+    img[np.asarray(band, bool)] = (0.3, 0.3, 0.6)
+    img[np.asarray(gt_boundary) > 0] = (1, 1, 1)
+    img[np.asarray(pred_boundary) > 0] = (1, 0.3, 0.2)
+    return img
