@@ -239,6 +239,10 @@ def plot_feature_levels(frame, rows, names=("conv1", "res2", "res3", "res4", "re
     return plot_grid(grid, titles, cmap="gray", vlim=(0, 1))
 
 
+PROBE_COLOURS = ("tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+"""Colours of probed pixels, in the order :func:`plot_embedding_pca` draws its extra points."""
+
+
 def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = None):
     """Scatter of :func:`dgmpm_lite.explore.embedding_pca`: reference pixels and the anchors.
 
@@ -260,10 +264,11 @@ def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = Non
     ax.scatter(
         *proj.fg_anchor, marker="*", s=320, c="tab:red", edgecolors="white", label="foreground anchor $a_f$", zorder=3
     )
-    colours = ["tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
     for i, p in enumerate(proj.extra):
         lab = extra_labels[i] if extra_labels is not None else f"point {i}"
-        ax.scatter(*p, marker="D", s=70, c=colours[i % len(colours)], edgecolors="black", label=lab, zorder=4)
+        ax.scatter(
+            *p, marker="D", s=70, c=PROBE_COLOURS[i % len(PROBE_COLOURS)], edgecolors="black", label=lab, zorder=4
+        )
     ax.set_xlabel(f"PC 1 ({100 * proj.explained[0]:.0f}% of variance)")
     ax.set_ylabel(f"PC 2 ({100 * proj.explained[1]:.0f}%)")
     ax.legend(fontsize=7, loc="best", framealpha=0.8)
@@ -313,10 +318,6 @@ def plot_region_timeline(
     if title:
         ax.set_title(title, fontsize=9)
     return ax
-
-
-PROBE_COLOURS = ("tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
-"""Colours of probed pixels, in the order :func:`plot_embedding_pca` draws its extra points."""
 
 
 def plot_probes_and_pca(image, probes: dict, proj, title: str = "", pca_title: str = ""):

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib import colormaps
 
 from ..explore import VideoMaps, embedding_pca, pixel_distances
-from . import heatmap, overlay, plot_embedding_pca
+from . import PROBE_COLOURS, heatmap, overlay, plot_embedding_pca
 
 
 def scrubber_image(maps: VideoMaps, t: int, show: str = "prediction") -> np.ndarray:
@@ -41,7 +41,7 @@ def anchor_explorer_figure(maps: VideoMaps, t: int, obj: int, y: int, x: int):
     for a in (proj.fg_anchor, proj.bg_anchor):
         ax0.plot([proj.extra[0, 0], a[0]], [proj.extra[0, 1], a[1]], "k--", lw=0.8)
     ax1.imshow(overlay(maps.frames[t], maps.labels[t]))
-    ax1.scatter([x], [y], marker="D", s=70, c="tab:green", edgecolors="black")  # as in the scatter
+    ax1.scatter([x], [y], marker="D", s=70, c=PROBE_COLOURS[0], edgecolors="black")  # as in the scatter
     ax1.set_title(f"frame {t}: the chosen pixel", fontsize=8)
     ax1.axis("off")
     fig.tight_layout()
