@@ -197,7 +197,7 @@ def shipped_variants(variants: list[str] | None = None) -> dict[str, Path]:
     """
     names = variants or list(VARIANTS)
     _check_variants(names)
-    found = {name: shipped_path(f"{SHIPPED_VARIANTS_DIR}/{variant_dir('', name).name}.pt") for name in names}
+    found = {name: shipped_path(f"{SHIPPED_VARIANTS_DIR}/{variant_slug(name)}.pt") for name in names}
     missing = [str(path) for path in found.values() if not path.is_file()]
     if missing:
         raise FileNotFoundError(
@@ -207,11 +207,16 @@ def shipped_variants(variants: list[str] | None = None) -> dict[str, Path]:
     return found
 
 
-def variant_dir(out_dir: str | Path, name: str) -> Path:
-    """The run folder of a variant under ``out_dir`` (``-SAB+CAB`` -> ``sab_plus_cab``)."""
+def variant_slug(name: str) -> str:
+    """A variant's name in file names (``-SAB+CAB`` -> ``sab_plus_cab``): its run folder, its shipped file."""
     if name not in VARIANTS:
         raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
-    return Path(out_dir) / name.replace("+", "_plus_").lstrip("-").lower()
+    return name.replace("+", "_plus_").lstrip("-").lower()
+
+
+def variant_dir(out_dir: str | Path, name: str) -> Path:
+    """The run folder of a variant under ``out_dir`` (:func:`variant_slug`)."""
+    return Path(out_dir) / variant_slug(name)
 
 
 def load_variants(out_dir: str | Path, variants: list[str] | None = None, device="cpu") -> dict:
