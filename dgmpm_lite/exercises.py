@@ -60,6 +60,11 @@ def _tensor_problem(got, want: torch.Tensor, what: str, atol: float = 1e-4) -> s
     return None
 
 
+def _same(got, ref: torch.Tensor, atol: float = 1e-4) -> bool:
+    """Whether ``got`` is a tensor equal to ``ref`` (shape and values): how a typical mistake is recognised."""
+    return isinstance(got, torch.Tensor) and got.shape == ref.shape and torch.allclose(got, ref, atol=atol)
+
+
 def _random_reference(seed: int, k: int = 2, c: int = 8, h: int = 6, w: int = 7):
     g = torch.Generator().manual_seed(seed)
     feats = torch.randn(1, c, h, w, generator=g)
@@ -80,16 +85,11 @@ def check_anchors(fn: Callable) -> bool:
         if not (isinstance(out, tuple) and len(out) == 2):
             return _report(name, "return the pair (a_f, a_b)")
         a_f, a_b = out
-        if isinstance(a_f, torch.Tensor) and a_f.shape == want_f.shape and torch.allclose(a_f, want_b, atol=1e-4):
+        if _same(a_f, want_b):
             return _report(name, "a_f and a_b are swapped: a_f averages the pixels *inside* the mask (m_n = 1)")
-        sums = (feats * masks).sum(dim=(2, 3))
-        if isinstance(a_f, torch.Tensor) and a_f.shape == want_f.shape and torch.allclose(a_f, sums, atol=1e-4):
+        if _same(a_f, (feats * masks).sum(dim=(2, 3))):
             return _report(name, "a_f is a sum, not a mean: divide by the number of foreground pixels (eq. 3)")
-        if (
-            isinstance(a_f, torch.Tensor)
-            and a_f.shape == want_f.shape
-            and torch.allclose(a_f, feats.mean((2, 3)), atol=1e-4)
-        ):
+        if _same(a_f, feats.mean((2, 3)).expand_as(want_f)):
             return _report(name, "a_f averages every pixel: weight each pixel by its mask value m_n (eq. 1)")
         problem = _tensor_problem(a_f, want_f, "a_f") or _tensor_problem(a_b, want_b, "a_b")
         if problem:
@@ -108,12 +108,10 @@ def check_distance_map(fn: Callable) -> bool:
         got, problem = _call(fn, target, a_f, a_b)
         if problem:
             return _report(name, problem)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
-            if torch.allclose(got, 1 - want, atol=1e-4):
-                return _report(name, "the sign is flipped: e is near 1 where the pixel is closer to a_f (eq. 5)")
-            raw = torch.logit(want.clamp(1e-6, 1 - 1e-6))
-            if torch.allclose(got, raw, atol=1e-3):
-                return _report(name, "the sigmoid is missing: e = sigmoid(d_b - d_f) lies in (0, 1)")
+        if _same(got, 1 - want):
+            return _report(name, "the sign is flipped: e is near 1 where the pixel is closer to a_f (eq. 5)")
+        if _same(got, torch.logit(want.clamp(1e-6, 1 - 1e-6)), atol=1e-3):
+            return _report(name, "the sigmoid is missing: e = sigmoid(d_b - d_f) lies in (0, 1)")
         problem = _tensor_problem(got, want, "e")
         if problem:
             return _report(name, problem)
@@ -143,12 +141,10 @@ def check_spatial_attention(fn: Callable) -> bool:
         f_o, alpha = out
         if isinstance(alpha, torch.Tensor) and alpha.shape == want_alpha.shape and alpha.min() < 0:
             return _report(name, "alpha has negative values: end with a sigmoid so that alpha is in (0, 1) (eq. 7)")
-        if isinstance(f_o, torch.Tensor) and f_o.shape == want_out.shape:
-            swapped = torch.cat([want_alpha * shallow, deep_up], dim=1)
-            if torch.allclose(f_o, swapped, atol=1e-4):
-                return _report(name, "F_o's parts are in the wrong order: Cat(Up(F_d), alpha * F_l) (eq. 8)")
-            if torch.allclose(f_o, torch.cat([deep_up, shallow], dim=1), atol=1e-4):
-                return _report(name, "the shallow feature is not weighted: multiply F_l by alpha (eq. 8)")
+        if _same(f_o, torch.cat([want_alpha * shallow, deep_up], dim=1)):
+            return _report(name, "F_o's parts are in the wrong order: Cat(Up(F_d), alpha * F_l) (eq. 8)")
+        if _same(f_o, torch.cat([deep_up, shallow], dim=1)):
+            return _report(name, "the shallow feature is not weighted: multiply F_l by alpha (eq. 8)")
         problem = _tensor_problem(alpha, want_alpha, "alpha") or _tensor_problem(f_o, want_out, "F_o")
         if problem:
             return _report(name, problem)
@@ -165,9 +161,8 @@ def check_downsampled_guide(fn: Callable) -> bool:
         got, problem = _call(fn, guide, size)
         if problem:
             return _report(name, problem)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
-            if torch.allclose(got, F.interpolate(guide, size=size, mode="nearest"), atol=1e-5):
-                return _report(name, "nearest sampling drops most pixels of a thin mask: average them (area)")
+        if _same(got, F.interpolate(guide, size=size, mode="nearest"), atol=1e-5):
+            return _report(name, "nearest sampling drops most pixels of a thin mask: average them (area)")
         problem = _tensor_problem(got, want, "the guide")
         if problem:
             return _report(name, problem)
