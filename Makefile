@@ -1,6 +1,7 @@
 # Two entry points (see README):
 #   make figures  -> set up .venv if missing, run the notebook series, regenerate figures/
-#   make test     -> set up .venv if missing, lint (ruff), run unit tests + notebooks (nbval, smoke mode)
+#   make test     -> set up .venv if missing, lint (ruff), run unit tests + notebooks (nbval, smoke mode;
+#                    DGMPM_CHECK_FIGURES=1: a figure that cannot be read alone fails, see viz.savefig)
 #                    (+ browser-deps: Debian's chromium for tests/test_browser.py, when possible)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -23,7 +24,7 @@ figures: $(STAMP)
 LINTED := dgmpm_lite tests notebooks
 
 test: $(STAMP) browser-deps lint
-	DGMPM_SMOKE=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -rs
+	DGMPM_SMOKE=1 DGMPM_CHECK_FIGURES=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -rs
 
 # ruff (settings in pyproject.toml): lint and formatting of the package, the tests and the
 # notebooks' code cells; `make format` rewrites what `ruff format --check` complains about.

@@ -14,11 +14,13 @@ validation videos with :func:`dgmpm_lite.compare.evaluate_methods`.
 
 This module is the orchestration only: which variants exist, where their runs and the shipped
 models live (:func:`variant_dir`, :func:`shipped_variants`, :func:`reuse_variant`), and running
-them on the frames of the Fig. 8 analogue (:func:`segment_frames`, :func:`case_grid`). The
+them on the frames of the Fig. 8 analogue (:func:`segment_frames`, :func:`case_grid`, and
+:func:`variant_spread`, which picks the frames where the variants differ). The
 rest of the study lives with its kind: the table and its sentences in
 :mod:`dgmpm_lite.viz.tables` (``table_iv_rows``, ``describe_table_iv``), the bars and the mask
 grids in :mod:`dgmpm_lite.viz.ablation`, the choice of frames and the validation videos in
-:mod:`dgmpm_lite.data.synthetic` (``fig8_cases``, ``smoke_val_data``, ``larger_val_data``).
+:mod:`dgmpm_lite.data.metadata` (``fig8_cases``) and :mod:`dgmpm_lite.data.sets`
+(``smoke_val_data``, ``larger_val_data``).
 """
 
 from __future__ import annotations
@@ -301,6 +303,34 @@ def variant_mask_grid(
     if baselines:
         methods.update(BASELINES)
     return segment_frames(seq, frame_ids, methods, device, notes, marks)
+
+
+def variant_spread(results, variants=None):
+    """A ``score`` for :func:`~dgmpm_lite.data.metadata.fig8_cases`: how much the variants differ
+    on a case, so that the Fig. 8 analogue shows frames where the switches matter.
+
+    ``results`` is what :func:`run_ablation` returned (method -> DAVIS results with per-frame
+    J); the score of a case is the largest minus the smallest of the variants' mean J of its
+    object over its frames (the baselines do not count). Frames the scores skip (the first and
+    the last of each video) are left out; a case with none of its frames scored gets -1.
+    """
+
+    names = [n for n in (variants or VARIANTS) if n in results]
+
+    def score(case: dict) -> float:
+        means = []
+        for name in names:
+            seq = results[name].sequences.get(case["sequence"])
+            if seq is None or case["object_id"] not in seq.object_ids:
+                return -1.0
+            k = seq.object_ids.index(case["object_id"])
+            cols = [seq.frames.index(t) for t in case["frame_ids"] if t in seq.frames]
+            if not cols:
+                return -1.0
+            means.append(float(np.mean(seq.J[k, cols])))
+        return max(means) - min(means) if means else -1.0
+
+    return score
 
 
 def case_grid(out_dir, dataset, case: dict, variants=None, baselines: bool = True, device="auto") -> MaskGrid:

@@ -5,6 +5,8 @@ each target frame is encoded once and decoded for every object, through the same
 :class:`~dgmpm_lite.infer.VideoSegmenter` that ``dgmpm-lite segment`` uses (frame upload and
 label fusion included). The baselines run through the same loop. Reported numbers are the
 median over ``repeats`` frames after ``warmup`` frames; nothing here is asserted by tests.
+This is the project's one way of measuring speed: the README's tables and notebook 07's
+accuracy-against-runtime figure (:func:`time_methods`) both come from :func:`time_method`.
 """
 
 from __future__ import annotations
@@ -175,6 +177,22 @@ def time_method(
         meter.peak_above_start(),
         width,
     )
+
+
+def time_methods(
+    methods, size: tuple[int, int], objects: int = 1, device: str = "auto", repeats: int = 10
+) -> dict[str, Timing]:
+    """:func:`time_method` for each of ``methods`` (display name -> a :class:`DGMPM` model, or
+    ``"flow"`` / ``"copy"``, as :func:`dgmpm_lite.compare.evaluate_methods` takes them), at one
+    frame size and number of objects: the timings the Fig. 6 analogue of notebook 07 plots."""
+
+    out = {}
+    for name, method in tqdm(list(methods.items()), desc="timing", unit="method"):
+        if isinstance(method, DGMPM):
+            out[name] = time_method("dgmpm", size=size, objects=objects, device=device, repeats=repeats, model=method)
+        else:
+            out[name] = time_method(method, size=size, objects=objects, device=device, repeats=repeats)
+    return out
 
 
 def run_benchmark(

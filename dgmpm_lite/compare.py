@@ -8,7 +8,6 @@ label maps are scored with :mod:`dgmpm_lite.metrics` (first and last frames excl
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 import torch
@@ -43,23 +42,18 @@ def evaluate_methods(
             videos' own size.
 
     Returns:
-        display name -> :class:`~dgmpm_lite.metrics.DatasetResults`; each result also gets a
-        ``seconds_per_frame`` attribute (wall time of segmentation only).
+        display name -> :class:`~dgmpm_lite.metrics.DatasetResults`. Speed is measured apart,
+        the one way :mod:`dgmpm_lite.benchmark` measures it (``time_methods``).
     """
     videos = list(videos)
     out = {}
     for name, method in methods.items():
         model = method if isinstance(method, DGMPM) else None
         kind = "dgmpm" if model is not None else method
-        scores, seconds, frames_done = {}, 0.0, 0
+        scores = {}
         for seq in tqdm(videos, desc=name, disable=not progress, leave=False):
             n = len(seq) if not max_frames else min(len(seq), max_frames)
-            t0 = time.perf_counter()
             preds = list(propagate(kind, (seq.frame(i) for i in range(n)), seq.mask(0), model, device, working_size))
-            seconds += time.perf_counter() - t0
-            frames_done += n - 1
             scores[seq.name] = evaluate_sequence([seq.mask(i) for i in range(n)], preds)
-        res = summarize(scores)
-        res.seconds_per_frame = seconds / max(frames_done, 1)
-        out[name] = res
+        out[name] = summarize(scores)
     return out

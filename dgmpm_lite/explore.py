@@ -2,9 +2,10 @@
 
 Each function takes a model, tensors or arrays and returns numbers or arrays, never a
 picture: the PCA of reference embeddings and anchors (:func:`embedding_pca`), every map of
-one run over a video (:func:`run_with_maps`, :class:`VideoMaps`), a pixel's distances to the
-anchors, knock-outs, distance maps over a video, means over mask regions, shapes recorded at
-named decoder layers, shifted masks. Figures of these live in :mod:`dgmpm_lite.viz`.
+one run over a video (:func:`run_with_maps`, :class:`VideoMaps`) and which of its frames
+show an object (:func:`visible_frames`), a pixel's distances to the anchors, knock-outs and
+what they cost (:func:`knockout_scores`), distance maps over a video, means over mask
+regions, shapes recorded at named decoder layers, shifted masks. Figures of these live in :mod:`dgmpm_lite.viz`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 from .infer import VideoSegmenter, frame_to_tensor
-from .metrics import disk_kernel
+from .metrics import db_eval_iou, disk_kernel
 from .model import distance_map
 from .model.attention import SpatialAttentionBlock, upsample_to
 from .model.backbone import upsample
@@ -129,6 +130,26 @@ class VideoMaps:
         if obj not in self.object_ids:
             raise ValueError(f"object {obj} is not in this video; its objects are {self.object_ids}")
         return self.object_ids.index(obj)
+
+
+def visible_frames(maps: VideoMaps, obj: int, k: int = 4, min_fraction: float = 0.5) -> list[int]:
+    """Which frames of a run to show for object ``obj`` (the rule of notebook 09's Fig. 4 analogue).
+
+    Candidates are the annotated frames 1..T-1 where the object's ground truth covers at least
+    ``min_fraction`` of its area in the reference frame (so a hidden or mostly hidden object is
+    never the one shown); if fewer than ``k`` qualify, every frame where it is visible at all.
+    Returns ``k`` of them spread evenly from the first candidate to the last (all if fewer).
+    """
+
+    k_obj = maps.object_index(obj)
+    ref_area = int(maps.reference_masks[k_obj].sum())
+    area = {t: int((gt == obj).sum()) for t, gt in enumerate(maps.ground_truth) if t > 0 and gt is not None}
+    frames = [t for t, a in area.items() if a >= min_fraction * ref_area and a > 0]
+    if len(frames) < k:
+        frames = [t for t, a in area.items() if a > 0]
+    if len(frames) <= k:
+        return frames
+    return [frames[round(j * (len(frames) - 1) / (k - 1))] for j in range(k)] if k > 1 else [frames[-1]]
 
 
 def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMaps:
@@ -255,6 +276,30 @@ def knockout(model, maps: VideoMaps, t: int, switch_off: str = "none") -> np.nda
         for h in hooks:
             h.remove()
     return out.logits.float().softmax(dim=1)[:, 1].cpu().numpy()
+
+
+def knockout_scores(model, maps: VideoMaps, frames, switches=KNOCKOUTS) -> dict[str, float]:
+    """Mean region similarity J (IoU with the ground truth, :func:`dgmpm_lite.metrics.db_eval_iou`)
+    of every object over ``frames`` when each of ``switches`` is knocked out (:func:`knockout`);
+    ``"none"`` is the model as trained. A knock-out a model cannot undergo (e.g. the distance
+    map of a -EDM model) is left out. Returns ``{switch: J}`` in the order of ``switches``."""
+
+    frames = [int(t) for t in frames]
+    if not frames:
+        raise ValueError("no frames to score")
+    scores = {}
+    for switch in switches:
+        try:
+            probs = [knockout(model, maps, t, switch) for t in frames]
+        except ValueError:  # this model has no such component
+            continue
+        ious = [
+            db_eval_iou(maps.ground_truth[t] == obj, p[k] > 0.5)
+            for t, p in zip(frames, probs)
+            for k, obj in enumerate(maps.object_ids)
+        ]
+        scores[switch] = float(np.mean(ious))
+    return scores
 
 
 def embedding_contributions(extractor, side_outputs: list[torch.Tensor], size: tuple[int, int]) -> list[torch.Tensor]:

@@ -6,6 +6,7 @@ notebook saves its figures through :func:`dgmpm_lite.viz.savefig` into ``FIG_DIR
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -21,6 +22,32 @@ NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 def notebook_paths(root: Path = REPO_ROOT / "notebooks") -> list[Path]:
     """The numbered notebooks of the series, in teaching order."""
     return sorted(p for p in root.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name))
+
+
+def notebook_title(path: Path) -> str:
+    """The heading of a notebook's first cell without its ``#``: ``"02 · The embedding distance module"``."""
+    first = json.loads(Path(path).read_text())["cells"][0]
+    heading = "".join(first["source"]).splitlines()[0]
+    return heading.lstrip("#").strip()
+
+
+def navigation_cell(path: Path) -> str:
+    """The last cell of every notebook: links to the previous and the next one of the series
+    (``tests/test_notebooks_structure.py`` keeps them in step with the notebooks' titles)."""
+    paths = notebook_paths(Path(path).parent)
+    i = [p.name for p in paths].index(Path(path).name)
+    links = []
+    if i > 0:
+        links.append(f"Previous: [{notebook_title(paths[i - 1])}]({paths[i - 1].name})")
+    if i + 1 < len(paths):
+        links.append(f"Next: [{notebook_title(paths[i + 1])}]({paths[i + 1].name})")
+    else:
+        links.append(f"Back to the start: [{notebook_title(paths[0])}]({paths[0].name})")
+    return (
+        "---\n\n"
+        + "  \n".join(links)
+        + "\n\nThe map of the series (goals, prerequisites, times): [README](../README.md#the-notebooks)."
+    )
 
 
 def run_series(
@@ -74,7 +101,7 @@ def run_series(
     return done
 
 
-TIMED_OUTPUTS = ("07_accuracy_vs_runtime.png", "08_accuracy_vs_runtime.png")
+TIMED_OUTPUTS = ("07_accuracy_vs_runtime.png",)
 """Figures that plot measured run times: with the seconds-per-frame columns of the results
 tables, the only outputs two runs with the same seed may draw differently
 (``tests/test_figures_reproducible.py``)."""
@@ -103,10 +130,10 @@ import importlib.util
 import subprocess
 import sys
 
-if importlib.util.find_spec("google") is not None and importlib.util.find_spec("google.colab") is not None:
-    subprocess.check_call(
-        [sys.executable, "-m", "pip", "install", "-q", "{url}"]
-    )
+google = importlib.util.find_spec("google")
+if google is not None and importlib.util.find_spec("google.colab") is not None:
+    url = "{url}"
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", url])
     importlib.invalidate_caches()
     from google.colab import output
 

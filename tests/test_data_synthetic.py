@@ -21,7 +21,7 @@ from dgmpm_lite.data import (
     write_davis,
 )
 from dgmpm_lite.data import synthetic as syn
-from dgmpm_lite.viz import save_synthetic_grid, video_grid
+from dgmpm_lite.viz import ROLE_STYLES, plot_synthetic_videos, readability_problems, savefig, video_grid
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data_samples" / "synthetic"
@@ -289,5 +289,26 @@ def test_grid_figure(tmp_path: Path) -> None:
     v = generate_video(SyntheticConfig(**SMALL), 1)
     grid = video_grid([v, v], frames=3)
     assert grid.dtype == np.uint8 and grid.shape[2] == 3 and grid.shape[0] > 2 * 96
-    out = save_synthetic_grid(tmp_path / "grid.png", seeds=(1,), frames=2, config=SyntheticConfig(**SMALL))
-    assert Image.open(out).size[0] > 0
+
+
+def test_synthetic_videos_figure_marks_every_role(tmp_path: Path) -> None:
+    cfg = SyntheticConfig(**{**SMALL, "num_distractors": (1, 1), "num_occluders": (1, 1)})
+    videos = [generate_video(cfg, s, name=f"seed {s}") for s in (1, 2)]
+    fig = plot_synthetic_videos(videos, frames=3, title="roles")
+    fig.canvas.draw()
+    assert readability_problems(fig) == []
+    # one outline per visible non-target object and frame, in its role's colour
+    expected = [
+        ROLE_STYLES[o["role"]][0]
+        for v in videos
+        for t in (0, len(v) // 2, len(v) - 1)
+        for o in v.objects
+        if o["role"] in ROLE_STYLES and (v.instances[t] == o["id"]).any()
+    ]
+    assert set(expected) == {"yellow", "cyan"}
+    picture_axes = [ax for ax in fig.axes if ax.get_images()]
+    assert len(picture_axes) == 6 and sum(len(ax.collections) for ax in picture_axes) == len(expected)
+    legend = fig.legends[0].get_texts()
+    assert [t.get_text().split(" ")[0] for t in legend] == ["targets", "look-alike", "occluder"]
+    out = savefig(fig, "grid", tmp_path, palette=True)
+    assert Image.open(out).mode == "P" and Image.open(out).info["dpi"][0] >= 109.9

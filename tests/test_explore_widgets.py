@@ -8,6 +8,7 @@ from dgmpm_lite import explore, widgets
 from dgmpm_lite.data import InMemorySequence
 from dgmpm_lite.model import DGMPM, anchors
 from dgmpm_lite.viz import explore as figures
+from dgmpm_lite.viz import readability_problems
 
 
 def tiny_video(t=4, h=64, w=96):
@@ -142,8 +143,38 @@ def test_knockout_toggle_redraws(model, maps):
     assert w.image.value != before and "previous mask switched off" in w.status.value
 
 
-def test_fig4_has_a_row_per_frame_and_five_columns(maps):
+def test_fig4_has_a_row_per_frame_headers_and_colour_bars(maps):
     fig = figures.fig4_figure(maps, 1, [1, 3])
-    assert len(fig.axes) == 10
-    assert fig.axes[0].get_ylabel() == "frame 1" and fig.axes[5].get_ylabel() == "frame 3"
-    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), figures.distance_map_image(maps, 1, 1))
+    fig.canvas.draw()
+    assert readability_problems(fig) == []
+    pictures = [ax for ax in fig.axes if ax.get_images()]
+    assert len(pictures) == 12  # 2 frames x (prediction, E, 3 attention maps, P(fg))
+    assert [ax.get_title() for ax in pictures[:2]] == ["prediction (fill), truth (dashed)", "distance map E (eq. 5)"]
+    row_labels = [t.get_text() for t in pictures[0].texts + pictures[6].texts]
+    assert row_labels == ["frame 1", "frame 3"]
+    k = maps.object_index(1)
+    np.testing.assert_allclose(pictures[1].images[0].get_array(), maps.outputs[1].distance_map[k, 0].numpy())
+    # every map is on the 0..1 scale, with a labelled colour bar
+    maps_2d = [ax.images[0] for ax in pictures if ax.images[0].get_array().ndim == 2]
+    assert len(maps_2d) == 10 and all(im.get_clim() == (0.0, 1.0) and im.colorbar is not None for im in maps_2d)
+    # the truth is outlined on the prediction picture
+    assert len(pictures[0].collections) == 1
+    with pytest.raises(ValueError, match="visible_frames"):
+        figures.fig4_figure(maps, 1, [])
+
+
+def test_visible_frames_skip_a_hidden_object():
+    video = tiny_video(t=8)
+    masks = [video.mask(t) for t in range(8)]
+    for t in (3, 4):
+        masks[t] = np.where(masks[t] == 1, 0, masks[t])  # object 1 fully hidden in frames 3 and 4
+    masks[5] = np.where((masks[5] == 1) & (np.arange(96) < 40)[None, :], 0, masks[5])  # mostly hidden
+    frames = np.stack([video.frame(t) for t in range(8)])
+    hidden = InMemorySequence(frames, np.stack(masks), name="hide")
+    torch.manual_seed(0)
+    maps = explore.run_with_maps(DGMPM("resnet18", weights=None).eval(), hidden)
+    area = [int((gt == 1).sum()) for gt in maps.ground_truth]
+    assert area[3] == area[4] == 0 and 0 < area[5] < 0.5 * area[0]
+    chosen = explore.visible_frames(maps, 1, k=4)
+    assert len(chosen) == 4 and not {3, 4, 5} & set(chosen) and chosen[0] == 1 and chosen[-1] == 7
+    assert explore.visible_frames(maps, 1, k=20) == [1, 2, 5, 6, 7]  # too few: any visible frame

@@ -1,13 +1,15 @@
 """Structure of the notebook series (execution itself is nbval's job in `make test`)."""
 
+import io
 import json
 import re
+import tokenize
 
 import papermill as pm
 import pytest
 from conftest import REPO_ROOT
 
-from dgmpm_lite.notebooks import colab_url, notebook_paths
+from dgmpm_lite.notebooks import colab_url, navigation_cell, notebook_paths
 
 NOTEBOOKS = notebook_paths()
 COMMON_PARAMETERS = {"SMOKE": "bool", "DEVICE": "str", "FIG_DIR": "str", "SEED": "int"}
@@ -51,3 +53,31 @@ def test_every_cell_has_its_own_id(path):
     cells = json.loads(path.read_text())["cells"]
     ids = [c.get("id") for c in cells]
     assert None not in ids and len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_ends_with_links_to_its_neighbours(path):
+    last = json.loads(path.read_text())["cells"][-1]
+    assert last["cell_type"] == "markdown" and "".join(last["source"]) == navigation_cell(path), (
+        f"{path.name}: regenerate its last cell from dgmpm_lite.notebooks.navigation_cell"
+    )
+    for target in re.findall(r"\]\(([0-9]{2}_[a-z0-9_]+\.ipynb)\)", "".join(last["source"])):
+        assert (path.parent / target).is_file()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_cells_read_easily(path):
+    """Short lines, one statement per line, no assignment expressions (issue 15)."""
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        long = [line for line in source.splitlines() if len(line) > 100]
+        assert not long, f"{path.name}, cell {cell['id']}: lines over 100 characters: {long}"
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        for tok, nxt in zip(tokens, tokens[1:]):
+            assert tok.string != ":=", f"{path.name}, cell {cell['id']}: an assignment expression (:=)"
+            if tok.string == ";":  # a trailing ';' only hides a figure's repr; joining statements is out
+                assert nxt.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER), (
+                    f"{path.name}, cell {cell['id']}, line {tok.start[0]}: statements joined with ';'"
+                )

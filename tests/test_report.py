@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,16 +8,18 @@ import pytest
 
 from dgmpm_lite.metrics import GLOBAL_COLUMNS, DatasetResults
 from dgmpm_lite.viz.plots import plot_accuracy_vs_runtime, runtime_points
-from dgmpm_lite.viz.tables import read_results_csv, write_results
+from dgmpm_lite.viz.tables import describe_results, read_results_csv, write_results
 
 
-def _result(jf, spf):
+def _result(jf, decay=0.1):
     gm = {c: 0.0 for c in GLOBAL_COLUMNS}
     gm.update({c: 0.1 * (i + 1) for i, c in enumerate(GLOBAL_COLUMNS)})
-    gm["J&F-Mean"] = jf
-    res = DatasetResults(global_metrics=gm, per_object=[])
-    res.seconds_per_frame = spf
-    return res
+    gm["J&F-Mean"], gm["J-Decay"] = jf, decay
+    return DatasetResults(global_metrics=gm, per_object=[])
+
+
+def _timing(spf):  # what benchmark.time_methods returns, as far as runtime_points reads it
+    return SimpleNamespace(seconds_per_frame=spf)
 
 
 def test_plot_data_equal_inputs():
@@ -34,17 +38,32 @@ def test_plot_bad_input(bad):
 
 
 def test_csv_round_trip_and_markdown(tmp_path):
-    results = {"DGMPM": _result(0.6, 0.05), "copy": _result(0.3, 0.001)}
+    results = {"DGMPM": _result(0.6), "copy": _result(0.3)}
     cs, md = write_results(results, tmp_path / "07_results.csv")
     back = read_results_csv(cs)
     assert list(back) == ["DGMPM", "copy"]
     for name, res in results.items():
+        assert set(back[name]) == set(GLOBAL_COLUMNS)  # no timing column: speed is the benchmark's
         for c in GLOBAL_COLUMNS:
             assert back[name][c] == pytest.approx(res.global_metrics[c], abs=5e-5)  # 4 decimals
-        assert back[name]["seconds_per_frame"] == pytest.approx(res.seconds_per_frame, abs=5e-5)
     text = md.read_text()
-    assert "| DGMPM | 60.0 |" in text and "| copy | 30.0 |" in text
-    assert runtime_points(results) == {"DGMPM": (0.6, 0.05), "copy": (0.3, 0.001)}
+    assert "| DGMPM | 60.0 |" in text and "| copy | 30.0 |" in text and "frame" not in text
+    timings = {"DGMPM": _timing(0.05), "copy": _timing(0.001), "unused": _timing(1.0)}
+    assert runtime_points(results, timings) == {"DGMPM": (0.6, 0.05), "copy": (0.3, 0.001)}
+
+
+def test_describe_results_reads_the_table_in_words():
+    results = {"DGMPM": _result(0.6, decay=0.05), "flow": _result(0.4, decay=0.3), "copy": _result(0.6, decay=0.2)}
+    text = describe_results(results)
+    assert text.splitlines() == [
+        "DGMPM scores J&F = 60.0.",
+        "It is 20.0 points above flow (40.0).",
+        "It is 0.0 points level with copy (60.0).",
+        "flow loses the most J from the first quarter of the frames to the last (decay 30.0; DGMPM: 5.0).",
+    ]
+    assert describe_results(results, ours="flow").startswith("flow scores J&F = 40.0.")
+    with pytest.raises(ValueError, match="'x' is not among"):
+        describe_results(results, ours="x")
 
 
 def test_bad_inputs(tmp_path):
@@ -53,8 +72,8 @@ def test_bad_inputs(tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not a results CSV"):
         read_results_csv(tmp_path / "x.csv")
-    with pytest.raises(ValueError, match="seconds_per_frame"):
-        runtime_points({"m": DatasetResults(global_metrics={"J&F-Mean": 0.5}, per_object=[])})
+    with pytest.raises(ValueError, match=r"no timing for \['m'\]: time them with"):
+        runtime_points({"m": DatasetResults(global_metrics={"J&F-Mean": 0.5}, per_object=[])}, {})
 
 
 def test_training_curves(tmp_path):

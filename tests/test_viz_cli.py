@@ -15,14 +15,13 @@ import torch
 from dgmpm_lite.cli import main
 from dgmpm_lite.data import DAVIS_PALETTE
 from dgmpm_lite.device import resolve_device
-from dgmpm_lite.viz import overlay, savefig
+from dgmpm_lite.viz import overlay, plot_grid, savefig
 
 
 def test_savefig_is_byte_identical_on_rerun(tmp_path):
     digests = []
     for run in range(2):
-        fig, ax = plt.subplots()
-        ax.imshow(np.arange(12).reshape(3, 4))
+        fig, _ = plot_grid([[("a map", np.arange(12).reshape(3, 4) / 11)]])
         path = savefig(fig, "demo", tmp_path / str(run))
         plt.close(fig)
         digests.append(hashlib.sha256(path.read_bytes()).hexdigest())

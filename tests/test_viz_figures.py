@@ -7,8 +7,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
+from dgmpm_lite import REPO_ROOT
 from dgmpm_lite.data import occlusion_case, occlusion_frames
 from dgmpm_lite.explore import (
     boundary_regions,
@@ -21,7 +23,17 @@ from dgmpm_lite.explore import (
     video_distance_maps,
 )
 from dgmpm_lite.model import DGMPM, FeatureExtractor
-from dgmpm_lite.viz import feature_image, plot_embedding_pca, plot_feature_levels, plot_grid, plot_region_timeline
+from dgmpm_lite.viz import (
+    MIN_DPI,
+    FigureReadabilityWarning,
+    feature_image,
+    plot_embedding_pca,
+    plot_feature_levels,
+    plot_grid,
+    plot_region_timeline,
+    readability_problems,
+    savefig,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +135,65 @@ def test_plot_grid_shapes_ragged_rows_and_blank_panels():
     np.testing.assert_allclose(axes[0, 1].images[0].get_clim(), (0, 1))
     fig, axes = plot_grid([[("x", gray * 5)]], vlim=None)
     np.testing.assert_allclose(axes[0, 0].images[0].get_clim(), (0, 5))
+
+
+def test_plot_grid_gives_every_map_a_labelled_colour_bar():
+    gray = np.linspace(0, 1, 24).reshape(4, 6)
+    fig, axes = plot_grid([[("frame", np.zeros((4, 6, 3))), ("distance map E", gray, "E"), ("alpha", gray)]])
+    bars = [axes[0, j].images[0].colorbar for j in range(3)]
+    assert bars[0] is None  # an RGB picture has no colour scale
+    assert bars[1].ax.get_ylabel() == "E" and bars[2].ax.get_ylabel() == "alpha"  # default: the title
+    np.testing.assert_allclose(bars[1].get_ticks(), [0, 0.5, 1])
+    fig, axes = plot_grid([[("mask", gray)]], colorbars=False)
+    assert axes[0, 0].images[0].colorbar is None
+    with pytest.raises(ValueError, match=r"\(title, image\) or \(title, image, quantity\)"):
+        plot_grid([[("a", gray, "q", "extra")]])
+
+
+def test_readability_problems_names_what_keeps_a_figure_from_being_read():
+    gray = np.linspace(0, 1, 24).reshape(4, 6)
+    fig, axes = plot_grid([[("E", gray), ("frame", np.zeros((4, 6, 3)))]])
+    fig.canvas.draw()
+    assert readability_problems(fig) == []
+    fig, ax = plt.subplots(1, 2)
+    ax[0].imshow(gray)  # a heat map without a colour bar, and no header
+    ax[1].imshow(gray)
+    fig.colorbar(ax[1].images[0], ax=ax[1])  # a colour bar without a label
+    ax[1].set_title("tiny", fontsize=6)
+    fig.canvas.draw()
+    problems = readability_problems(fig)
+    assert any("heat map without a colour bar" in p for p in problems)
+    assert any("colour bar without a label" in p for p in problems)
+    assert any("column of pictures without a header" in p for p in problems)
+    assert any("smaller than 8 pt: 'tiny' at 6.0 pt" in p for p in problems)
+    fig.suptitle("a title serves as the header")
+    fig.canvas.draw()
+    assert not any("header" in p for p in readability_problems(fig))
+
+
+def test_savefig_checks_readability_and_resolution(tmp_path, monkeypatch):
+    fig, ax = plt.subplots()
+    ax.imshow(np.eye(3))
+    ax.set_title("no colour bar")
+    monkeypatch.delenv("DGMPM_CHECK_FIGURES", raising=False)
+    with pytest.warns(FigureReadabilityWarning, match="heat map without a colour bar"):
+        assert savefig(fig, "warned", tmp_path).is_file()
+    monkeypatch.setenv("DGMPM_CHECK_FIGURES", "1")
+    with pytest.raises(ValueError, match="'refused' cannot be read alone: heat map without a colour bar"):
+        savefig(fig, "refused", tmp_path)
+    assert not (tmp_path / "refused.png").exists()
+    fig, axes = plot_grid([[("fine", np.eye(3))]])
+    with pytest.raises(ValueError, match="dpi=80 is below 110"):
+        savefig(fig, "low", tmp_path, dpi=80)
+    path = savefig(fig, "fine", tmp_path)
+    assert Image.open(path).info["dpi"][0] == pytest.approx(110, abs=0.1)
+
+
+def test_every_committed_figure_is_saved_at_110_dpi_or_more():
+    figures = sorted((REPO_ROOT / "figures").glob("*.png"))
+    assert len(figures) >= 25
+    low = [p.name for p in figures if Image.open(p).info.get("dpi", (0, 0))[0] < MIN_DPI - 0.1]
+    assert not low, f"saved below {MIN_DPI} dpi (regenerate with dgmpm-lite figures): {low}"
 
 
 def test_plot_grid_errors():

@@ -25,7 +25,7 @@ triplets from single images).
 from .davis import DavisDataset, DavisSequence, load_davis
 from .download import DAVIS_2017_TRAINVAL_480P_URL, DownloadResult, download_davis
 from .io import DAVIS_PALETTE, colorize_labels, read_image, read_label_png, write_jpeg, write_label_png
-from .metadata import occlusion_case, occlusion_frames, read_instances, read_metadata
+from .metadata import largest_occlusion_case, occlusion_case, occlusion_frames, read_instances, read_metadata
 from .own_video import FrameFolderSequence, VideoFileSequence, extract_frames, load_own_video
 from .samples import (
     AugmentConfig,
@@ -75,6 +75,7 @@ __all__ = [
     "load_own_video",
     "lucid_dream",
     "make_data_samples",
+    "largest_occlusion_case",
     "occlusion_case",
     "occlusion_frames",
     "read_image",

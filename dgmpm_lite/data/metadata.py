@@ -1,7 +1,8 @@
 """What the generator recorded about a video, read and mined: its objects, their roles (target,
 look-alike, occluder, salient non-target) and per-frame visibility (:func:`read_metadata`),
 every object's pixels (:func:`read_instances`), and the frames where something happens: a
-target hidden and back (:func:`occlusion_case`), the cases of the Fig. 8 analogue
+target hidden and back (:func:`occlusion_case`, :func:`largest_occlusion_case`), the cases
+the Fig. 8 analogue can show (:func:`fig8_candidates`) and the two it shows
 (:func:`fig8_cases`). Files are written by :mod:`dgmpm_lite.data.synthetic`."""
 
 from __future__ import annotations
@@ -100,6 +101,25 @@ def occlusion_case(
     return None
 
 
+def largest_occlusion_case(dataset, names=None, min_fraction: float = 0.5) -> tuple[str, dict]:
+    """The video of ``dataset`` (among ``names``; default all) whose :func:`occlusion_case` has
+    the largest target, as ``(name, case)`` (notebooks 02 and 04 study that target).
+
+    Raises ``ValueError`` when no video has a target that vanishes, returns and has a look-alike.
+    """
+
+    names = list(names or dataset.names)
+    cases = {n: occlusion_case(read_metadata(dataset, n), min_fraction=min_fraction) for n in names}
+    cases = {n: c for n, c in cases.items() if c is not None}
+    if not cases:
+        raise ValueError(
+            f"no video among {names} has a target that vanishes and returns (visible on at least "
+            f"{min_fraction:.0%} of its first-frame area) with a look-alike: lower min_fraction or pick other videos"
+        )
+    name = max(cases, key=lambda n: cases[n]["reference_px"])
+    return name, cases[name]
+
+
 def _spread(candidates: list[int], k: int) -> list[int]:
     """``k`` items spread over ``candidates`` (all of them when there are at most ``k``), ending with the last."""
     if len(candidates) <= k:
@@ -107,69 +127,94 @@ def _spread(candidates: list[int], k: int) -> list[int]:
     return [candidates[round(j * (len(candidates) - 1) / (k - 1))] for j in range(k)] if k > 1 else [candidates[-1]]
 
 
-def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3) -> dict:
-    """Pick, from a synthetic dataset's metadata, a video with an occlusion and one with a distractor.
+def fig8_candidates(dataset, max_frames: int = 0, num_frames: int = 3) -> dict[str, list[dict]]:
+    """Every case the Fig. 8 analogue could show, from a synthetic dataset's metadata.
 
     ``dataset`` is a :class:`~dgmpm_lite.data.DavisDataset` of generated videos (each has
-    ``Metadata/<res>/<seq>.json``). Only frames below ``max_frames`` are used (0 = all).
+    ``Metadata/<res>/<seq>.json``); only frames below ``max_frames`` count (0 = all). A case is
+    ``{"sequence", "object_id", "frame_ids", "notes", "distractor_ids", "size"}``, and every
+    frame it shows has the target visible on at least half its first-frame area (a hidden
+    target shows nothing to compare). ``size`` is the smaller first-frame area involved.
 
-    Returns ``{"occlusion": case, "distractor": case}`` where a case is ``{"sequence",
-    "object_id", "frame_ids", "notes", "distractor_ids"}`` or None when no video qualifies:
-
-    * occlusion: the first target that disappears completely and comes back
-      (:func:`dgmpm_lite.data.occlusion_case`); frames = last one before, middle of the
-      hidden run, first one back. Videos without distractors are preferred.
-    * distractor: a target with a look-alike distractor (``mimics``), in another video than
-      the occlusion case if possible, the pair with the largest first-frame areas;
-      ``num_frames`` frames spread over the last two thirds of the frames where both are
-      visible (over all of them when too few).
+    * ``"occlusion"``: each target that disappears completely and comes back
+      (:func:`occlusion_frames`): the last frame before, the first frame back, and the last
+      frame after that which is still visible enough (where a variant that lost the object
+      after the occlusion has had time to show it). Videos without look-alikes come first.
+    * ``"distractor"``: each target with a look-alike (``mimics``) visible in ``num_frames``
+      frames spread over the last two thirds of the frames where both are visible (over all of
+      them when too few), where drift onto the look-alike has had time to build up.
     """
 
+    out: dict[str, list[dict]] = {"occlusion": [], "distractor": []}
     metas = {name: read_metadata(dataset, name) for name in dataset.names}
-
-    def limit(meta):
-        return min(meta["num_frames"], max_frames) if max_frames else meta["num_frames"]
-
-    occlusion = None
     order = sorted(metas, key=lambda n: any(o.get("role") == "distractor" for o in metas[n]["objects"]))
-    for name in order:  # videos without look-alikes first: the occlusion alone decides there
-        case = occlusion_case(metas[name], need_distractor=False, max_frames=max_frames)
-        if case is not None:
-            obj = case["object_id"]
-            occlusion = {
-                "sequence": name,
-                "object_id": obj,
-                "frame_ids": [case["before"], case["hidden"], case["back"]],
-                "notes": [f"target {obj} visible", f"target {obj} hidden", f"target {obj} back"],
-                "distractor_ids": [],
-            }
-            break
-
-    distractor, best = None, None
-    for name, meta in metas.items():
+    for name in order:
+        meta = metas[name]
+        n = min(meta["num_frames"], max_frames) if max_frames else meta["num_frames"]
         objs = {o["id"]: o for o in meta["objects"]}
+        for obj in meta["objects"]:
+            visible = obj["per_frame"]["visible_px"][:n]
+            if obj.get("role") != "target" or not visible or visible[0] <= 0:
+                continue
+            frames = occlusion_frames(visible)
+            if frames is None:
+                continue
+            before, _, back = frames
+            later = [t for t in range(back + 1, n) if visible[t] >= 0.5 * visible[0]]
+            ids = [before, back] + later[-1:]
+            notes = ["before it is hidden", "back after being hidden", "later"][: len(ids)]
+            out["occlusion"].append(
+                {
+                    "sequence": name,
+                    "object_id": obj["id"],
+                    "frame_ids": ids,
+                    "notes": [f"target {obj['id']} {note}" for note in notes],
+                    "distractor_ids": [],
+                    "size": int(visible[0]),
+                }
+            )
         for d in meta["objects"]:
             target = objs.get(d.get("mimics")) if d.get("role") == "distractor" else None
             if target is None or target.get("role") != "target":
                 continue
             tv, dv = target["per_frame"]["visible_px"], d["per_frame"]["visible_px"]
-            n = limit(meta)
-            both = [t for t in range(1, n) if tv[t] > 0 and dv[t] > 0]
-            later = [t for t in both if t >= n // 3]
-            if not both or tv[0] <= 0:
+            if tv[0] <= 0:
                 continue
-            # another video than the occlusion's first, then the largest pair (easiest to see)
-            key = (occlusion is None or name != occlusion["sequence"], min(tv[0], dv[0]))
-            if best is None or key > best:
-                best = key
-                frames = _spread(later if len(later) >= num_frames else both, num_frames)
-                distractor = {
+            both = [t for t in range(1, n) if tv[t] >= 0.5 * tv[0] and dv[t] > 0]
+            later = [t for t in both if t >= n // 3]
+            if not both:
+                continue
+            frames = _spread(later if len(later) >= num_frames else both, num_frames)
+            out["distractor"].append(
+                {
                     "sequence": name,
                     "object_id": target["id"],
                     "frame_ids": frames,
                     "notes": [f"target {target['id']},\nlook-alike dashed"] * len(frames),
                     "distractor_ids": [d["id"]],
+                    "size": int(min(tv[0], dv[0])),
                 }
+            )
+    return out
+
+
+def fig8_cases(dataset, max_frames: int = 0, num_frames: int = 3, score=None) -> dict:
+    """The two cases of the Fig. 8 analogue: ``{"occlusion": case, "distractor": case}``.
+
+    Each is the best of :func:`fig8_candidates` (None when there is none) by ``score`` (a
+    function of a case, higher is better; e.g. :func:`dgmpm_lite.ablation.variant_spread`,
+    how much the variants differ on it). Without ``score``, or among equal scores: the
+    largest objects (easiest to see), the distractor case in another video than the occlusion's.
+    """
+
+    cands = fig8_candidates(dataset, max_frames, num_frames)
+    score = score or (lambda case: 0.0)
+    occlusion = max(cands["occlusion"], key=lambda c: (score(c), c["size"]), default=None)
+    distractor = max(
+        cands["distractor"],
+        key=lambda c: (score(c), occlusion is None or c["sequence"] != occlusion["sequence"], c["size"]),
+        default=None,
+    )
     return {"occlusion": occlusion, "distractor": distractor}
 
 

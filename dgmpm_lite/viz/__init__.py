@@ -13,15 +13,19 @@ seed produces byte-identical files that diff cleanly in git.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from PIL import Image
 
 from .. import work_dir
 from ..explore import heatmap  # noqa: F401 (a map as an array: part of viz's public face)
-from .videos import overlay_mask, save_synthetic_grid, show_video, video_grid  # noqa: F401 (public face)
+from .videos import overlay_mask, pick_frames, show_video, video_grid  # noqa: F401 (public face)
 
 
 def default_fig_dir() -> Path:
@@ -30,17 +34,87 @@ def default_fig_dir() -> Path:
     return Path(os.environ.get("DGMPM_FIG_DIR") or work_dir("figures"))
 
 
-def savefig(fig, name: str, fig_dir: str | os.PathLike | None = None, dpi: int = 110) -> Path:
+MIN_DPI = 110
+"""Lowest resolution :func:`savefig` writes: at 110 dpi an 8 pt label is about 12 pixels high."""
+
+MIN_FONT_PT = 8
+"""Smallest text (titles, ticks, legends, colour-bar labels) :func:`readability_problems` accepts."""
+
+
+class FigureReadabilityWarning(UserWarning):
+    """A figure that cannot be read on its own (see :func:`readability_problems`)."""
+
+
+def readability_problems(fig) -> list[str]:
+    """What keeps ``fig`` from being read alone, as sentences (empty when nothing does).
+
+    Checked: every heat map (an image drawn from a 2-D array through a colour map) has a colour
+    bar whose label names the quantity; every column of pictures has a header (a title on its
+    top picture) or the figure a title; no text is smaller than :data:`MIN_FONT_PT` points.
+    """
+
+    problems = []
+    picture_axes = []
+    for ax in fig.axes:
+        if getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>":
+            continue
+        for im in ax.get_images():
+            if np.ndim(im.get_array()) == 2:
+                bar = im.colorbar
+                if bar is None:
+                    problems.append(f"heat map without a colour bar (axes titled {ax.get_title()!r})")
+                elif not bar.ax.get_ylabel() and not bar.ax.get_xlabel():
+                    problems.append(f"colour bar without a label (axes titled {ax.get_title()!r})")
+        if ax.get_images():
+            picture_axes.append(ax)
+    columns: dict[float, list] = {}
+    for ax in picture_axes:
+        columns.setdefault(round(ax.get_position().x0, 3), []).append(ax)
+    has_suptitle = bool(fig.get_suptitle())
+    for x0, axs in columns.items():
+        top = max(axs, key=lambda a: a.get_position().y1)
+        if not top.get_title() and not has_suptitle:
+            problems.append(f"a column of pictures without a header (at x = {x0})")
+    small = sorted(
+        {
+            f"{t.get_text()[:30]!r} at {t.get_fontsize():.1f} pt"
+            for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_PT
+        }
+    )
+    problems += [f"text smaller than {MIN_FONT_PT} pt: {s}" for s in small]
+    return problems
+
+
+def savefig(
+    fig, name: str, fig_dir: str | os.PathLike | None = None, dpi: int = MIN_DPI, palette: bool = False
+) -> Path:
     """Save a matplotlib figure as ``<fig_dir>/<name>.png`` with no timestamp metadata.
 
-    ``fig_dir`` empty or None means :func:`default_fig_dir`. Returns the written path.
+    ``fig_dir`` empty or None means :func:`default_fig_dir`. ``dpi`` below :data:`MIN_DPI` is
+    refused. ``palette=True`` stores 256 colours (noisy textures compress badly otherwise).
+    The figure is checked with :func:`readability_problems` first: each problem is a
+    :class:`FigureReadabilityWarning`, or an error when ``DGMPM_CHECK_FIGURES=1`` (``make
+    test`` sets it, so every figure the notebooks draw in CI is checked). Returns the path.
     """
     if not name or any(sep in name for sep in "/\\"):
         raise ValueError(f"figure name must be a plain file stem, got {name!r}")
+    if dpi < MIN_DPI:
+        raise ValueError(f"dpi={dpi} is below {MIN_DPI}: labels would be unreadable; make the figure smaller instead")
+    fig.canvas.draw()  # lays the figure out, so positions and sizes are final
+    problems = readability_problems(fig)
+    if problems and os.environ.get("DGMPM_CHECK_FIGURES") == "1":
+        raise ValueError(f"figure {name!r} cannot be read alone: " + "; ".join(problems))
+    for p in problems:
+        warnings.warn(f"figure {name!r}: {p}", FigureReadabilityWarning, stacklevel=2)
     out_dir = Path(fig_dir) if fig_dir else default_fig_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    if palette:
+        img = Image.open(path).convert("RGB")
+        img = img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        img.save(path, format="PNG", optimize=True, dpi=(dpi, dpi))
     return path
 
 
@@ -70,33 +144,68 @@ def plot_model_maps(frame, out, target_labels=None, title: str | None = None):
     """Fig. 4 analogue for one frame: frame, distance map, three attention maps, prediction.
 
     ``out`` is a :class:`dgmpm_lite.model.DGMPMOutput` made with ``return_maps=True`` for a
-    single object. Returns the matplotlib figure.
+    single object. Every map is drawn on the same 0-1 scale, with a colour bar. Returns the figure.
     """
 
     img = to_image(frame)
     size = img.shape[:2]
-    panels = [("frame", img, None)]
+    panels = [("frame", img)]
     if out.distance_map is not None:
-        panels.append(("distance map E (eq. 5)", heatmap(out.distance_map), (0, 1)))
+        panels.append(("distance map E (eq. 5)", heatmap(out.distance_map), "E"))
     for name, att in zip(
         ("attention res2 (shallow)", "attention res3", "attention res4 (deep)"), out.attention_maps or []
     ):
         if att is not None and att.shape[-1] > 1:
-            panels.append((name, heatmap(att, size), (0, 1)))
+            panels.append((name, heatmap(att, size), "alpha"))
     pred = out.logits.softmax(1)[0, 1].detach().cpu().numpy()
-    panels.append(("foreground probability", pred, (0, 1)))
+    panels.append(("foreground probability", pred, "P(fg)"))
     if target_labels is not None:
-        panels.append(("ground truth", overlay(img, target_labels), None))
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.6 * size[0] / size[1] + 0.5))
-    for ax, (name, data, lim) in zip(np.atleast_1d(axes), panels):
-        ax.imshow(
-            data, cmap=None if data.ndim == 3 else "magma", vmin=lim[0] if lim else None, vmax=lim[1] if lim else None
-        )
-        ax.set_title(name, fontsize=8)
-        ax.axis("off")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+        panels.append(("ground truth", overlay(img, target_labels)))
+    fig, _ = plot_grid([panels], size=2.6, title=title)
+    return fig
+
+
+ROLE_STYLES = {
+    "distractor": ("yellow", "--", "look-alike or other non-target (not annotated)"),
+    "salient": ("yellow", "--", None),
+    "occluder": ("cyan", ":", "occluder (passes in front, not annotated)"),
+}
+"""How :func:`plot_synthetic_videos` outlines the objects that are not targets: colour, line style, legend."""
+
+
+def plot_synthetic_videos(videos, frames: int = 7, size: float = 2.3, title: str | None = None):
+    """Generated videos (:class:`~dgmpm_lite.data.synthetic.SyntheticVideo`, one row each) at
+    ``frames`` evenly spaced frames: the targets filled in their annotation colours, every other
+    object outlined by its role (:data:`ROLE_STYLES`), with a legend. Returns the figure."""
+
+    videos = list(videos)
+    if not videos:
+        raise ValueError("no videos to show")
+    rows, row_titles, shown = [], [], []
+    for v in videos:
+        ids = pick_frames(len(v), frames)
+        rows.append([(f"frame {t}" if not rows else "", overlay(v.frames[t], v.labels[t])) for t in ids])
+        row_titles.append(v.name)
+        shown.append(ids)
+    fig, axes = plot_grid(rows, row_titles=row_titles, size=size, title=title)
+    for r, (v, ids) in enumerate(zip(videos, shown)):
+        roles = {o["id"]: o["role"] for o in v.objects}
+        for c, t in enumerate(ids):
+            for obj, role in roles.items():
+                mask = v.instances[t] == obj
+                if role in ROLE_STYLES and mask.any():
+                    colour, style, _ = ROLE_STYLES[role]
+                    axes[r, c].contour(mask, levels=[0.5], colors=colour, linestyles=style, linewidths=1.2)
+    handles = [Patch(facecolor="tab:red", alpha=0.6, label="targets (annotated; one colour per object)")]
+    handles += [
+        Line2D([], [], color=colour, ls=style, lw=1.5, label=label)
+        for colour, style, label in ROLE_STYLES.values()
+        if label
+    ]
+    legend = fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, facecolor="0.35")
+    for text in legend.get_texts():
+        text.set_color("white")
+    fig.tight_layout(rect=(0, 0.06 if len(rows) > 1 else 0.12, 1, 1))
     return fig
 
 
@@ -156,30 +265,58 @@ def feature_image(features, mode: str = "pca") -> np.ndarray:
     return rgb.reshape(h, w, 3)
 
 
-def plot_grid(rows, row_titles=None, cmap: str = "magma", vlim=(0.0, 1.0), size: float = 2.3, title: str | None = None):
-    """A grid of pictures: ``rows`` is a list of rows, each a list of ``(title, image)``.
+def add_colorbar(ax, im, label: str, ticks=None):
+    """A thin colour bar beside ``ax`` for the image ``im``, labelled with the quantity it shows
+    (8 pt, like every label); ``ticks`` default to the two ends of the range and its middle."""
+
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    lo, hi = im.get_clim()
+    bar.set_ticks(list(ticks) if ticks is not None else [lo, (lo + hi) / 2, hi])
+    bar.ax.tick_params(labelsize=MIN_FONT_PT, length=2)
+    bar.set_label(label, fontsize=MIN_FONT_PT, labelpad=1)
+    return bar
+
+
+def plot_grid(
+    rows,
+    row_titles=None,
+    cmap: str = "magma",
+    vlim=(0.0, 1.0),
+    size: float = 2.3,
+    title: str | None = None,
+    colorbars: bool = True,
+):
+    """A grid of pictures: ``rows`` is a list of rows, each a list of ``(title, image)`` or
+    ``(title, image, quantity)``.
 
     Images are (h, w, 3) RGB (float in [0, 1] or uint8) or (h, w) maps drawn with ``cmap``
-    between ``vlim`` (``None`` = each map's own range). ``image=None`` leaves a blank panel;
-    rows may have different lengths. Returns ``(fig, axes)`` with axes of shape (rows, cols).
+    between ``vlim`` (``None`` = each map's own range). Every map gets a colour bar labelled
+    with its ``quantity`` (default: its title), so the figure reads alone; ``colorbars=False``
+    leaves them out (for binary masks, say, whose two colours the titles explain).
+    ``image=None`` leaves a blank panel; rows may have different lengths. Returns ``(fig,
+    axes)`` with axes of shape (rows, cols).
     """
 
-    rows = [list(r) for r in rows]
+    rows = [[tuple(p) for p in r] for r in rows]
     if not rows or not any(rows):
         raise ValueError("plot_grid needs at least one panel")
     if row_titles is not None and len(row_titles) != len(rows):
         raise ValueError(f"{len(row_titles)} row titles for {len(rows)} rows")
     ncols = max(len(r) for r in rows)
-    aspect = 1.0
+    aspect, maps = 1.0, False
     for r in rows:
-        for _, img in r:
-            if img is not None:
-                a = np.asarray(img)
+        for panel in r:
+            if len(panel) not in (2, 3):
+                raise ValueError(f"a panel is (title, image) or (title, image, quantity), got {len(panel)} items")
+            if panel[1] is not None:
+                a = np.asarray(panel[1])
                 if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
                     raise ValueError(f"images must be (h, w) or (h, w, 3), got shape {a.shape}")
                 aspect = a.shape[0] / a.shape[1]
+                maps = maps or a.ndim == 2
+    width = size * (1.18 if maps and colorbars else 1.0)  # room for the colour bars
     fig, axes = plt.subplots(
-        len(rows), ncols, figsize=(size * ncols, size * aspect * len(rows) + 0.45 * len(rows)), squeeze=False
+        len(rows), ncols, figsize=(width * ncols, size * aspect * len(rows) + 0.45 * len(rows)), squeeze=False
     )
     for i, r in enumerate(rows):
         for j in range(ncols):
@@ -187,14 +324,16 @@ def plot_grid(rows, row_titles=None, cmap: str = "magma", vlim=(0.0, 1.0), size:
             ax.axis("off")
             if j >= len(r) or r[j][1] is None:
                 continue
-            name, img = r[j]
+            name, img = r[j][:2]
             a = np.asarray(img)
             if a.ndim == 2:
                 lo, hi = (None, None) if vlim is None else vlim
-                ax.imshow(a, cmap=cmap, vmin=lo, vmax=hi)
+                im = ax.imshow(a, cmap=cmap, vmin=lo, vmax=hi)
+                if colorbars:
+                    add_colorbar(ax, im, r[j][2] if len(r[j]) == 3 else name)
             else:
                 ax.imshow(a)
-            ax.set_title(name, fontsize=8)
+            ax.set_title(name, fontsize=MIN_FONT_PT)
         if row_titles is not None:
             axes[i, 0].text(
                 -0.04,
@@ -271,7 +410,7 @@ def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = Non
         )
     ax.set_xlabel(f"PC 1 ({100 * proj.explained[0]:.0f}% of variance)")
     ax.set_ylabel(f"PC 2 ({100 * proj.explained[1]:.0f}%)")
-    ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    ax.legend(fontsize=8, loc="best", framealpha=0.8)
     if title:
         ax.set_title(title, fontsize=9)
     return ax
@@ -314,7 +453,7 @@ def plot_region_timeline(
         ax.axhline(threshold, color="0.5", ls=":", lw=1)
     ax.set_xlabel("frame")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=8, loc="best")
     if title:
         ax.set_title(title, fontsize=9)
     return ax

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..compare import BASELINES
-from . import overlay, plot_grid
+from . import ROLE_STYLES, overlay, plot_grid
 from .tables import PAPER_TABLE_IV_FULL
 
 
@@ -34,7 +34,7 @@ def plot_table_iv(
     b1 = ax.bar(x - 0.2, ours, 0.4, label=f"ours ({data})", color="tab:blue")
     b2 = ax.bar(x + 0.2, paper, 0.4, label="paper (DAVIS-2017 val)", color="tab:gray")
     for bars in (b1, b2):
-        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
+        ax.bar_label(bars, fmt="%.1f", fontsize=8, padding=1)
     for (name, _), colour in zip(BASELINES.items(), ("tab:green", "tab:red")):
         base = next((r for r in rows if r["method"] == name), None)
         if base is not None:
@@ -42,7 +42,7 @@ def plot_table_iv(
     ax.set_xticks(x, [r["method"] for r in variants])
     ax.set_ylabel("J&F-Mean (%)")
     ax.set_ylim(0, 100)
-    ax.legend(fontsize=7, loc="upper right", ncol=2)
+    ax.legend(fontsize=8, loc="upper right", ncol=2)
     if title:
         ax.set_title(title, fontsize=10)
     return fig
@@ -70,8 +70,8 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
     """Draw one or more :class:`MaskGrid` stacked: rows = frames, columns = GT + methods.
 
     Each cell is the frame with that column's label map overlaid (DAVIS colours); a grid's
-    ``marks`` are outlined (white, dashed) in the GT column. All grids must have the same
-    columns. Returns the figure.
+    ``marks`` are outlined in the GT column the way look-alikes are everywhere
+    (:data:`~dgmpm_lite.viz.ROLE_STYLES`). All grids must have the same columns. Returns the figure.
     """
 
     grids = [grids] if isinstance(grids, MaskGrid) else list(grids)
@@ -93,5 +93,6 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
     fig, axes = plot_grid(rows, row_titles=row_titles, size=size, title=title)
     for r, (g, i) in enumerate(cells):  # the look-alike (not a target) outlined in the GT column
         if g.marks is not None and g.marks[i].any():
-            axes[r, 0].contour(g.marks[i], levels=[0.5], colors="white", linestyles="--", linewidths=1.0)
+            colour, style, _ = ROLE_STYLES["distractor"]
+            axes[r, 0].contour(g.marks[i], levels=[0.5], colors=colour, linestyles=style, linewidths=1.2)
     return fig

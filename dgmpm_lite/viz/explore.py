@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib import colormaps
 
 from ..explore import VideoMaps, embedding_pca, pixel_distances
-from . import PROBE_COLOURS, heatmap, overlay, plot_embedding_pca
+from . import PROBE_COLOURS, heatmap, overlay, plot_embedding_pca, plot_grid
 
 
 def scrubber_image(maps: VideoMaps, t: int, show: str = "prediction") -> np.ndarray:
@@ -58,9 +58,9 @@ def distance_map_image(maps: VideoMaps, t: int, obj: int) -> np.ndarray:
     return colormap(dist[k, 0].numpy())
 
 
-def attention_images(maps: VideoMaps, t: int, obj: int) -> list[np.ndarray]:
+def attention_maps(maps: VideoMaps, t: int, obj: int) -> list[np.ndarray]:
     """The attention maps of the three blocks (res2 shallow .. res4 deep) of object ``obj``
-    in frame ``t``, each resized to the frame and coloured: a list of uint8 RGB arrays."""
+    in frame ``t``, each resized to the frame: a list of (H, W) float arrays in [0, 1]."""
 
     maps.check_frame(t)
     k = maps.object_index(obj)
@@ -68,7 +68,12 @@ def attention_images(maps: VideoMaps, t: int, obj: int) -> list[np.ndarray]:
     if not att or any(a is None or a.shape[1] != 1 for a in att):
         raise ValueError("this model has no spatial attention maps (the -SAB or -SAB+CAB variant)")
     size = maps.frames[t].shape[:2]
-    return [colormap(heatmap(a[k : k + 1], size)) for a in att]
+    return [heatmap(a[k : k + 1], size) for a in att]
+
+
+def attention_images(maps: VideoMaps, t: int, obj: int) -> list[np.ndarray]:
+    """:func:`attention_maps` coloured (magma, 0..1): a list of uint8 RGB arrays for the widget."""
+    return [colormap(a) for a in attention_maps(maps, t, obj)]
 
 
 def colormap(values: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, cmap: str = "magma") -> np.ndarray:
@@ -79,27 +84,37 @@ def colormap(values: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, cmap: str
 
 
 def fig4_figure(maps: VideoMaps, obj: int, frames: list[int]):
-    """The paper's Fig. 4 for our model: per chosen frame, the frame with the prediction, the
-    distance map (eq. 5) and the three attention maps from shallow to deep (eq. 6)."""
+    """The paper's Fig. 4 for our model: per chosen frame (a row), the frame with object
+    ``obj``'s prediction (filled) and ground truth (white dashed outline), the distance map
+    (eq. 5), the three attention maps from shallow to deep (eq. 6) and the foreground
+    probability, each map with its colour bar. :func:`dgmpm_lite.explore.visible_frames`
+    chooses frames where the object can be seen."""
 
-    titles = [
-        "frame + prediction",
-        "distance map (eq. 5)",
-        "attention res2 (shallow)",
-        "attention res3",
-        "attention res4 (deep)",
+    if not frames:
+        raise ValueError("no frames to show: pick some with dgmpm_lite.explore.visible_frames(maps, obj)")
+    k = maps.object_index(obj)
+    headers = [
+        ("prediction (fill), truth (dashed)", None),
+        ("distance map E (eq. 5)", "E"),
+        ("attention res2 (shallow)", "alpha"),
+        ("attention res3", "alpha"),
+        ("attention res4 (deep)", "alpha"),
+        ("foreground probability", "P(fg)"),
     ]
-    h, w = maps.frames[0].shape[:2]
-    fig, axes = plt.subplots(len(frames), 5, figsize=(12, 2.3 * len(frames) * h / w + 0.4), squeeze=False)
+    rows = []
+    for t in frames:
+        dist = maps.outputs[t].distance_map
+        pics = [
+            overlay(maps.frames[t], (maps.labels[t] == obj).astype(np.uint8) * obj),
+            None if dist is None else heatmap(dist[k, 0]),
+            *attention_maps(maps, t, obj),
+            heatmap(maps.outputs[t].logits[k].softmax(0)[1]),
+        ]
+        rows.append([(name, pic, q) if q else (name, pic) for (name, q), pic in zip(headers, pics)])
+    fig, axes = plot_grid(rows, row_titles=[f"frame {t}" for t in frames], size=2.3)
     for row, t in zip(axes, frames):
-        pics = [scrubber_image(maps, t), distance_map_image(maps, t, obj), *attention_images(maps, t, obj)]
-        for col, (ax, pic) in enumerate(zip(row, pics)):
-            ax.imshow(pic)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row is axes[0]:
-                ax.set_title(titles[col], fontsize=8)
-        row[0].set_ylabel(f"frame {t}", fontsize=8)
-    fig.suptitle(f"{maps.name}, object {obj}", fontsize=9)
-    fig.tight_layout()
+        gt = maps.ground_truth[t]
+        if gt is not None and (gt == obj).any():
+            row[0].contour(gt == obj, levels=[0.5], colors="white", linestyles="--", linewidths=1.0)
+    fig.suptitle(f"{maps.name}, object {obj}: what the decoder sees (cf. the paper, Fig. 4)", fontsize=10)
     return fig

@@ -1,7 +1,7 @@
 """Plots of measured numbers: accuracy against runtime (notebooks 07, 08) and training curves (05).
 
-* :func:`runtime_points` turns :func:`dgmpm_lite.compare.evaluate_methods` results into
-  ``name -> (J&F, seconds per frame)``;
+* :func:`runtime_points` pairs :func:`dgmpm_lite.compare.evaluate_methods` results with
+  :func:`dgmpm_lite.benchmark.time_methods` timings: ``name -> (J&F, seconds per frame)``;
 * :func:`plot_accuracy_vs_runtime` draws the paper's Fig. 6 analogue (J&F against seconds per
   frame, log x axis).
 """
@@ -18,15 +18,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def runtime_points(results: Mapping[str, object]) -> dict[str, tuple[float, float]]:
-    """``name -> (J&F-Mean, seconds_per_frame)`` from ``evaluate_methods`` results."""
-    out = {}
-    for name, res in results.items():
-        spf = getattr(res, "seconds_per_frame", None)
-        if spf is None:
-            raise ValueError(f"result {name!r} has no seconds_per_frame (use compare.evaluate_methods)")
-        out[name] = (float(res.global_metrics["J&F-Mean"]), float(spf))
-    return out
+def runtime_points(results: Mapping[str, object], timings: Mapping[str, object]) -> dict[str, tuple[float, float]]:
+    """``name -> (J&F-Mean, seconds per frame)``: accuracy from ``evaluate_methods`` results,
+    speed from :func:`dgmpm_lite.benchmark.time_methods` (the project's one way to time)."""
+    missing = [name for name in results if name not in timings]
+    if missing:
+        raise ValueError(f"no timing for {missing}: time them with dgmpm_lite.benchmark.time_methods")
+    return {
+        name: (float(res.global_metrics["J&F-Mean"]), float(timings[name].seconds_per_frame))
+        for name, res in results.items()
+    }
 
 
 def plot_accuracy_vs_runtime(points: Mapping[str, tuple[float, float]], ax=None, title: str | None = None):
@@ -65,7 +66,7 @@ def plot_accuracy_vs_runtime(points: Mapping[str, tuple[float, float]], ax=None,
             label=f"{name}: {100 * jf:.1f}, {spf:.3g} s",
         )
         ax.annotate(name, (spf, 100 * jf), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), title="J&F, s / frame", title_fontsize=7)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), title="J&F, s / frame", title_fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("seconds per frame (log scale)")
     ax.set_ylabel("J&F mean (%)")

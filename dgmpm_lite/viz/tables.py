@@ -1,9 +1,10 @@
 """Results tables: the one writer (and reader) of every table of scores the project makes.
 
-A *results* table has one row per method: the DAVIS global columns (fractions in [0, 1]),
-``seconds_per_frame`` and optional extra columns, as CSV beside its markdown rendering in
-percent (:func:`write_results`, :func:`read_results_csv`, :func:`results_table`); the
-per-(sequence, object) scores go to :func:`write_per_sequence_csv`. *Table IV* (our ablation
+A *results* table has one row per method: the DAVIS global columns (fractions in [0, 1])
+and optional extra columns (no timings: speed is :mod:`dgmpm_lite.benchmark`'s alone), as
+CSV beside its markdown rendering in percent (:func:`write_results`,
+:func:`read_results_csv`, :func:`results_table`, read in words by :func:`describe_results`);
+the per-(sequence, object) scores go to :func:`write_per_sequence_csv`. *Table IV* (our ablation
 beside the paper's) has its own columns (:func:`write_table_iv`, :func:`read_table_iv`,
 :func:`table_iv_markdown`; the rows come from :func:`dgmpm_lite.ablation.table_iv_rows`).
 :func:`write_davis_csv` writes the DAVIS toolkit's own two files (``dgmpm-lite evaluate``).
@@ -19,7 +20,7 @@ from pathlib import Path
 from ..compare import BASELINES
 from ..metrics import GLOBAL_COLUMNS, PER_SEQUENCE_COLUMNS, DatasetResults
 
-CSV_COLUMNS = ("method", *GLOBAL_COLUMNS, "seconds_per_frame")
+CSV_COLUMNS = ("method", *GLOBAL_COLUMNS)
 """The first columns of a results CSV (:func:`write_results`); extra columns may follow."""
 
 
@@ -31,10 +32,10 @@ def results_table(
     for c in columns:
         if c not in GLOBAL_COLUMNS:
             raise ValueError(f"unknown column {c!r}; choose from {GLOBAL_COLUMNS}")
-    lines = ["| method | " + " | ".join(columns) + " | s / frame |", "|---|" + "---:|" * (len(columns) + 1)]
+    lines = ["| method | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for name, res in results.items():
         vals = " | ".join(f"{100 * res.global_metrics[c]:.1f}" for c in columns)
-        lines.append(f"| {name} | {vals} | {getattr(res, 'seconds_per_frame', float('nan')):.3f} |")
+        lines.append(f"| {name} | {vals} |")
     return "\n".join(lines)
 
 
@@ -55,18 +56,42 @@ def write_results(
         w = csv.writer(f, lineterminator="\n")
         w.writerow([*CSV_COLUMNS, *extra])
         for name, res in results.items():
-            spf = getattr(res, "seconds_per_frame", float("nan"))
             w.writerow(
                 [
                     name,
                     *(f"{res.global_metrics[c]:.4f}" for c in GLOBAL_COLUMNS),
-                    f"{spf:.4f}",
                     *(col.get(name, "") for col in extra.values()),
                 ]
             )
     md_path = csv_path.with_suffix(".md")
     md_path.write_text(results_table(results) + "\n")
     return csv_path, md_path
+
+
+def describe_results(results: Mapping[str, DatasetResults], ours: str | None = None) -> str:
+    """Plain-language reading of a results table, computed from the numbers: the J&F of
+    ``ours`` (default: the first method), how far it is above or below each other method,
+    and which method's J decays most from the first quarter of the frames to the last."""
+
+    if not results:
+        raise ValueError("no results to describe")
+    ours = ours or next(iter(results))
+    if ours not in results:
+        raise ValueError(f"{ours!r} is not among the methods {list(results)}")
+    jf = {name: 100 * r.global_metrics["J&F-Mean"] for name, r in results.items()}
+    out = [f"{ours} scores J&F = {jf[ours]:.1f}."]
+    for name, value in jf.items():
+        if name != ours:
+            diff = jf[ours] - value
+            verdict = "above" if diff > 0 else "below" if diff < 0 else "level with"
+            out.append(f"It is {abs(diff):.1f} points {verdict} {name} ({value:.1f}).")
+    decay = {name: 100 * r.global_metrics["J-Decay"] for name, r in results.items()}
+    worst = max(decay, key=decay.get)
+    out.append(
+        f"{worst} loses the most J from the first quarter of the frames to the last "
+        f"(decay {decay[worst]:.1f}; {ours}: {decay[ours]:.1f})."
+    )
+    return "\n".join(out)
 
 
 def read_results_csv(path: str | os.PathLike) -> dict[str, dict[str, float]]:
@@ -100,7 +125,6 @@ TABLE_IV_FIELDS = (
     "paper_F",
     "paper_J&F",
     "paper_delta",
-    "s_per_frame",
 )
 """Keys of a :func:`table_iv_rows` row (J, F in percent; delta = J&F minus the full model's)."""
 
@@ -114,8 +138,8 @@ def _cell(v, fmt: str = "{:.1f}", signed: bool = False) -> str:
 def table_iv_markdown(rows: list[dict]) -> str:
     """The rows of :func:`table_iv_rows` as a markdown table, ours beside the paper's."""
     lines = [
-        "| method | what changes | J | F | J&F | Δ J&F | paper J | paper F | paper J&F | paper Δ | s / frame |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| method | what changes | J | F | J&F | Δ J&F | paper J | paper F | paper J&F | paper Δ |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         cells = [
@@ -129,7 +153,6 @@ def table_iv_markdown(rows: list[dict]) -> str:
             _cell(r["paper_F"]),
             _cell(r["paper_J&F"]),
             _cell(r["paper_delta"], signed=True),
-            _cell(r["s_per_frame"], "{:.3f}"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -147,12 +170,7 @@ def write_table_iv(rows: list[dict], out_dir: str | Path, stem: str = "08_table_
         w.writerow(TABLE_IV_FIELDS)
         for r in rows:
             w.writerow(
-                [
-                    r[k]
-                    if isinstance(r[k], str)
-                    else ("" if r[k] is None else f"{r[k]:.4f}" if k == "s_per_frame" else f"{r[k]:.2f}")
-                    for k in TABLE_IV_FIELDS
-                ]
+                [r[k] if isinstance(r[k], str) else ("" if r[k] is None else f"{r[k]:.2f}") for k in TABLE_IV_FIELDS]
             )
     md_path.write_text(table_iv_markdown(rows) + "\n")
     return csv_path, md_path
@@ -256,8 +274,7 @@ def table_iv_rows(results) -> list[dict]:
     J, F and J&F are the DAVIS J-Mean, F-Mean and J&F-Mean in percent; ``delta`` is the
     method's J&F minus the full ``DGMPM``'s (None for DGMPM itself, or when it is absent),
     like the last line of Table IV. ``paper_*`` hold the paper's numbers where the paper has
-    that variant (None for the baselines). ``s_per_frame`` is the measured segmentation time
-    (NaN when the result has none).
+    that variant (None for the baselines).
     """
     if not results:
         raise ValueError("no results to tabulate")
@@ -282,7 +299,6 @@ def table_iv_rows(results) -> list[dict]:
                 "paper_delta": (
                     round(paper["J&F"] - PAPER_TABLE_IV_FULL["DGMPM"]["J&F"], 1) if paper and name != "DGMPM" else None
                 ),
-                "s_per_frame": float(getattr(res, "seconds_per_frame", float("nan"))),
             }
         )
     return rows
@@ -339,4 +355,24 @@ def describe_table_iv(rows: list[dict], data: str = "our synthetic validation vi
         "Each variant is trained once, with one seed, so differences of a point or two "
         "may be noise rather than an effect of the switch."
     )
+    return "\n".join(out)
+
+
+def describe_knockouts(scores: Mapping[str, float], frames) -> str:
+    """Plain-language reading of :func:`dgmpm_lite.explore.knockout_scores` (``switch -> J``,
+    ``"none"`` = nothing switched off) on ``frames``, computed from the numbers."""
+
+    if "none" not in scores:
+        raise ValueError("describe_knockouts needs the 'none' score (nothing switched off)")
+    base = 100 * scores["none"]
+    out = [f"Nothing switched off: J = {base:.1f} on frames {list(frames)}."]
+    drops = {k: base - 100 * v for k, v in scores.items() if k != "none"}
+    for switch, drop in drops.items():
+        out.append(f"Without the {switch}: J = {base - drop:.1f} ({-drop:+.1f}).")
+    if drops:
+        worst = max(drops, key=drops.get)
+        if drops[worst] > 0:
+            out.append(f"On these frames the trained model relies most on the {worst}.")
+        else:
+            out.append("No knock-out lowers J on these frames.")
     return "\n".join(out)

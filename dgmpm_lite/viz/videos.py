@@ -2,24 +2,21 @@
 
 The pure functions (:func:`overlay_mask`, :func:`video_grid`) return ``uint8`` RGB arrays, so
 they can be tested and wrapped in widgets; :func:`show_video` draws the same grid with
-matplotlib for notebooks; :func:`save_synthetic_grid` writes the overlay grid of a few videos
-(notebook 00's ``data_synthetic_grid.png``) from synthetic data only (deterministic bytes: no timestamps).
+matplotlib for notebooks. (Generated videos with every object's role marked are
+:func:`dgmpm_lite.viz.plot_synthetic_videos`.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import cv2
 import matplotlib.pyplot as plt
 import numpy as np
-from PIL import Image
 
-from ..data.io import DAVIS_PALETTE, PathLike
+from ..data.io import DAVIS_PALETTE
 from ..data.sequence import VideoSequence
-from ..data.synthetic import SyntheticConfig, generate_video
 
 
 def overlay_mask(frame: np.ndarray, labels: np.ndarray | None, alpha: float = 0.5, contour: bool = True) -> np.ndarray:
@@ -123,29 +120,3 @@ def show_video(
     ax.imshow(grid)
     ax.set_axis_off()
     return ax
-
-
-def save_synthetic_grid(
-    path: PathLike,
-    seeds: Sequence[int] = (5, 4, 10, 1),
-    frames: int = 7,
-    config: Any = None,
-    thumb_width: int = 256,
-) -> Path:
-    """Render a few synthetic videos and write their overlay grid as a PNG (synthetic data only).
-
-    The default seeds (default :class:`SyntheticConfig`) show pillar passes, targets passing
-    behind other targets, an exit/re-entry and distractors.
-    """
-
-    config = config or SyntheticConfig()
-    videos = [generate_video(config, s, name=f"seed {s}") for s in seeds]
-    grid = video_grid(videos, frames, thumb_width=thumb_width)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a 256-colour palette keeps the file small (noisy textures compress badly); no metadata
-
-    Image.fromarray(grid).quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-        path, format="PNG", optimize=True
-    )
-    return path
