@@ -14,7 +14,7 @@ validation videos with :func:`dgmpm_lite.compare.evaluate_methods`.
 
 This module is the orchestration only: which variants exist, where their runs and the shipped
 models live (:func:`variant_dir`, :func:`shipped_variants`, :func:`reuse_variant`), and running
-them on the frames of the Fig. 8 analogue (:func:`segment_frames`, :func:`case_grid`, and
+them on the frames of the Fig. 8 analogue (:func:`segment_frames`, :func:`case_grid`, :func:`case_scores` and
 :func:`variant_spread`, which picks the frames where the variants differ). The
 rest of the study lives with its kind: the table and its sentences in
 :mod:`dgmpm_lite.viz.tables` (``table_iv_rows``, ``describe_table_iv``), the bars and the mask
@@ -305,30 +305,39 @@ def variant_mask_grid(
     return segment_frames(seq, frame_ids, methods, device, notes, marks)
 
 
+def case_scores(results, case: dict, names=None) -> dict[str, float]:
+    """Mean J of each method of ``results`` (default: all) on a case of
+    :func:`~dgmpm_lite.data.metadata.fig8_cases`: its object, over its frames.
+
+    ``results`` is what :func:`run_ablation` returned (method -> DAVIS results with per-frame
+    J). Frames the scores skip (the first and the last of each video) are left out; a method
+    without that video, object or any scored frame of the case is left out too.
+    """
+
+    out = {}
+    for name in names or results:
+        seq = results[name].sequences.get(case["sequence"]) if name in results else None
+        if seq is None or case["object_id"] not in seq.object_ids:
+            continue
+        cols = [seq.frames.index(t) for t in case["frame_ids"] if t in seq.frames]
+        if cols:
+            out[name] = float(np.mean(seq.J[seq.object_ids.index(case["object_id"]), cols]))
+    return out
+
+
 def variant_spread(results, variants=None):
     """A ``score`` for :func:`~dgmpm_lite.data.metadata.fig8_cases`: how much the variants differ
     on a case, so that the Fig. 8 analogue shows frames where the switches matter.
 
-    ``results`` is what :func:`run_ablation` returned (method -> DAVIS results with per-frame
-    J); the score of a case is the largest minus the smallest of the variants' mean J of its
-    object over its frames (the baselines do not count). Frames the scores skip (the first and
-    the last of each video) are left out; a case with none of its frames scored gets -1.
+    The score of a case is the largest minus the smallest of the variants' :func:`case_scores`
+    (the baselines do not count); -1 when a variant has no score on it.
     """
 
     names = [n for n in (variants or VARIANTS) if n in results]
 
     def score(case: dict) -> float:
-        means = []
-        for name in names:
-            seq = results[name].sequences.get(case["sequence"])
-            if seq is None or case["object_id"] not in seq.object_ids:
-                return -1.0
-            k = seq.object_ids.index(case["object_id"])
-            cols = [seq.frames.index(t) for t in case["frame_ids"] if t in seq.frames]
-            if not cols:
-                return -1.0
-            means.append(float(np.mean(seq.J[k, cols])))
-        return max(means) - min(means) if means else -1.0
+        means = case_scores(results, case, names)
+        return max(means.values()) - min(means.values()) if means and len(means) == len(names) else -1.0
 
     return score
 

@@ -335,7 +335,7 @@ def test_fig8_cases_on_the_smoke_set(tmp_path):
     obj = occ["object_id"]
     before, back = occ["frame_ids"][:2]
     hidden_between = [t for t in range(before + 1, back) if not (seq.mask(t) == obj).any()]
-    assert hidden_between and occ["notes"][0].endswith("before it is hidden")
+    assert hidden_between and occ["notes"][0].endswith("before it hides")
     # every frame shown has the target at least half as visible as in frame 0 (none hidden)
     area0 = (seq.mask(0) == obj).sum()
     assert all((seq.mask(t) == obj).sum() >= 0.5 * area0 for t in occ["frame_ids"])

@@ -87,6 +87,7 @@ def test_training_curves(tmp_path):
     x, y = axes[0].lines[0].get_data()
     assert list(x) == [1, 2, 3, 4] and np.allclose(y, [0.9, 0.5, 0.4, 0.2])
     assert axes[0].lines[1].get_xdata()[0] == 3  # stage boundary
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["static", "video"]  # stages named
     assert np.allclose(axes[1].lines[0].get_ydata(), [25, 50])
     _, axes = plot_training_curves(log, smooth=2)
     assert np.allclose(axes[0].lines[0].get_ydata(), [0.7, 0.45, 0.3])

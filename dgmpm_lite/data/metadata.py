@@ -162,13 +162,13 @@ def fig8_candidates(dataset, max_frames: int = 0, num_frames: int = 3) -> dict[s
             before, _, back = frames
             later = [t for t in range(back + 1, n) if visible[t] >= 0.5 * visible[0]]
             ids = [before, back] + later[-1:]
-            notes = ["before it is hidden", "back after being hidden", "later"][: len(ids)]
+            notes = ["before it hides", "back", "later"][: len(ids)]
             out["occlusion"].append(
                 {
                     "sequence": name,
                     "object_id": obj["id"],
                     "frame_ids": ids,
-                    "notes": [f"target {obj['id']} {note}" for note in notes],
+                    "notes": [f"target {obj['id']}\n{note}" for note in notes],
                     "distractor_ids": [],
                     "size": int(visible[0]),
                 }
@@ -190,7 +190,7 @@ def fig8_candidates(dataset, max_frames: int = 0, num_frames: int = 3) -> dict[s
                     "sequence": name,
                     "object_id": target["id"],
                     "frame_ids": frames,
-                    "notes": [f"target {target['id']},\nlook-alike dashed"] * len(frames),
+                    "notes": [f"target {target['id']}\nlook-alike\ndashed"] * len(frames),
                     "distractor_ids": [d["id"]],
                     "size": int(min(tv[0], dv[0])),
                 }

@@ -285,6 +285,7 @@ def plot_grid(
     size: float = 2.3,
     title: str | None = None,
     colorbars: bool = True,
+    row_title_rotation: float = 90,
 ):
     """A grid of pictures: ``rows`` is a list of rows, each a list of ``(title, image)`` or
     ``(title, image, quantity)``.
@@ -293,7 +294,8 @@ def plot_grid(
     between ``vlim`` (``None`` = each map's own range). Every map gets a colour bar labelled
     with its ``quantity`` (default: its title), so the figure reads alone; ``colorbars=False``
     leaves them out (for binary masks, say, whose two colours the titles explain).
-    ``image=None`` leaves a blank panel; rows may have different lengths. Returns ``(fig,
+    ``row_titles`` stand left of each row, turned by ``row_title_rotation`` degrees (0 for
+    several short lines). ``image=None`` leaves a blank panel; rows may have different lengths. Returns ``(fig,
     axes)`` with axes of shape (rows, cols).
     """
 
@@ -340,7 +342,7 @@ def plot_grid(
                 0.5,
                 row_titles[i],
                 transform=axes[i, 0].transAxes,
-                rotation=90,
+                rotation=row_title_rotation,
                 ha="right",
                 va="center",
                 fontsize=9,

@@ -89,8 +89,8 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
     row_titles = []
     for g, i in cells:
         note = g.notes[i] if i < len(g.notes) and g.notes[i] else ""
-        row_titles.append(f"{g.sequence}, frame {g.frame_ids[i]}" + (f"\n{note}" if note else ""))
-    fig, axes = plot_grid(rows, row_titles=row_titles, size=size, title=title)
+        row_titles.append(f"{g.sequence}\nframe {g.frame_ids[i]}" + (f"\n{note}" if note else ""))
+    fig, axes = plot_grid(rows, row_titles=row_titles, size=size, title=title, row_title_rotation=0)
     for r, (g, i) in enumerate(cells):  # the look-alike (not a target) outlined in the GT column
         if g.marks is not None and g.marks[i].any():
             colour, style, _ = ROLE_STYLES["distractor"]

@@ -111,10 +111,10 @@ def fig4_figure(maps: VideoMaps, obj: int, frames: list[int]):
             heatmap(maps.outputs[t].logits[k].softmax(0)[1]),
         ]
         rows.append([(name, pic, q) if q else (name, pic) for (name, q), pic in zip(headers, pics)])
-    fig, axes = plot_grid(rows, row_titles=[f"frame {t}" for t in frames], size=2.3)
+    title = f"{maps.name}, object {obj}: what the decoder sees (cf. the paper, Fig. 4)"
+    fig, axes = plot_grid(rows, row_titles=[f"frame {t}" for t in frames], size=2.3, title=title)
     for row, t in zip(axes, frames):
         gt = maps.ground_truth[t]
         if gt is not None and (gt == obj).any():
             row[0].contour(gt == obj, levels=[0.5], colors="white", linestyles="--", linewidths=1.0)
-    fig.suptitle(f"{maps.name}, object {obj}: what the decoder sees (cf. the paper, Fig. 4)", fontsize=10)
     return fig

@@ -99,8 +99,9 @@ def read_log_csv(path: str | os.PathLike) -> dict[str, list]:
 def plot_training_curves(
     train_log: Mapping[str, list], val_log: Mapping[str, list] | None = None, smooth: int = 1, title: str | None = None
 ):
-    """Loss per step (moving average over ``smooth`` steps, stage boundaries dashed) and,
-    when given, validation J&F per step on a second panel. Returns ``(fig, axes)``."""
+    """Loss per step (moving average over ``smooth`` steps; each stage shaded and named in the
+    legend, boundaries dashed) and, when given, validation J&F per step on a second panel.
+    Returns ``(fig, axes)``."""
 
     for key in ("global_step", "loss"):
         if key not in train_log:
@@ -117,12 +118,17 @@ def plot_training_curves(
     ax = axes[0, 0]
     ax.plot(steps, loss, lw=1)
     stages = train_log.get("stage")
-    if stages:
-        for i in range(1, len(stages)):
-            if stages[i] != stages[i - 1]:
-                ax.axvline(train_log["global_step"][i], ls="--", c="gray", lw=0.8)
+    if stages:  # each stage a shaded span, named in the legend; boundaries dashed
+        step = train_log["global_step"]
+        starts = [0] + [i for i in range(1, len(stages)) if stages[i] != stages[i - 1]]
+        colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for k, (a, b) in enumerate(zip(starts, starts[1:] + [len(stages)])):
+            ax.axvspan(step[a], step[b - 1], color=colours[(k + 1) % len(colours)], alpha=0.12, lw=0, label=stages[a])
+            if a:
+                ax.axvline(step[a], ls="--", c="gray", lw=0.8)
+        ax.legend(title="stage", fontsize=8, title_fontsize=8, loc="upper right")
     ax.set_xlabel("step")
-    ax.set_ylabel("loss" + (f" (mean of {smooth})" if smooth > 1 else ""))
+    ax.set_ylabel("training loss" + (f" (mean of {smooth} steps)" if smooth > 1 else ""))
     ax.set_yscale("log")
     if val_log:
         if "J&F" not in val_log:
