@@ -101,7 +101,8 @@ def _numpy(x) -> np.ndarray:
 
 @dataclass
 class VideoMaps:
-    """A video segmented by DGMPM with every intermediate map kept (small videos only).
+    """A video segmented by DGMPM with every intermediate map kept (small videos only), at the
+    model's working size (:func:`run_with_maps`).
 
     Frame 0 is the reference: its label map is the given mask and it has no maps.
     """
@@ -154,14 +155,28 @@ def visible_frames(maps: VideoMaps, obj: int, k: int = 4, min_fraction: float = 
 
 def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMaps:
     """Segment ``sequence`` (a :class:`~dgmpm_lite.data.VideoSequence`) with the paper's
-    inference (:class:`dgmpm_lite.infer.VideoSegmenter`) and keep every map for the widgets."""
+    inference (:class:`dgmpm_lite.infer.VideoSegmenter`) and keep every map for the widgets.
+
+    Everything is kept at the size the model runs at (its recorded working size, see
+    :mod:`dgmpm_lite.infer`; the video's own size for a model without one): the frames, the
+    masks, the maps and the embeddings share one pixel grid, so a pixel (y, x) means the same
+    place in all of them."""
 
     n = len(sequence) if not max_frames else min(len(sequence), max_frames)
     if n < 2:
         raise ValueError("the video needs at least two frames")
-    seg = VideoSegmenter(model, device, amp=False)
-    frames = [sequence.frame(0)]
-    first = sequence.mask(0)
+    short = getattr(model, "working_short_side", None) or 0
+
+    def frame(t):  # the video at the size the model runs at, so maps, embeddings and pixels agree
+        return _resized(sequence.frame(t), short, cv2.INTER_AREA)
+
+    def mask(t):
+        m = sequence.mask(t)
+        return None if m is None else _resized(m, short, cv2.INTER_NEAREST)
+
+    seg = VideoSegmenter(model, device, amp=False, working_size=0)
+    frames = [frame(0)]
+    first = mask(0)
     labels = [seg.start(frames[0], first)]
     ids = [int(i) for i in seg.object_ids.cpu()]
     ref_masks = np.stack([first == i for i in ids])
@@ -174,16 +189,24 @@ def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMa
         bg = seg.reference.bg_anchor.cpu().numpy()
     outputs, embeddings = [None], [None]
     for t in range(1, n):
-        frame = sequence.frame(t)
-        pred = seg.step(frame, return_maps=True)
-        frames.append(frame)
+        frames.append(frame(t))
+        pred = seg.step(frames[-1], return_maps=True)
         labels.append(pred.labels)
         outputs.append(type(pred.maps)(*(_cpu(x) for x in pred.maps)))
         embeddings.append(None if pred.embedding is None else pred.embedding[0].cpu().half().numpy())
-    gt = [sequence.mask(t) for t in range(n)]
+    gt = [mask(t) for t in range(n)]
     return VideoMaps(
         getattr(sequence, "name", "video"), frames, gt, labels, ids, ref_masks, ref_emb, fg, bg, outputs, embeddings
     )
+
+
+def _resized(image: np.ndarray, short_side: int, interpolation: int) -> np.ndarray:
+    """``image`` with its short side at ``short_side`` pixels (unchanged for 0 or when it already is)."""
+    h, w = image.shape[:2]
+    if not short_side or min(h, w) == short_side:
+        return image
+    s = short_side / min(h, w)
+    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interpolation)
 
 
 def _to_tensor(frame, device):
@@ -217,6 +240,8 @@ def pixel_distances(maps: VideoMaps, t: int, obj: int, y: int, x: int) -> PixelD
     h, w = maps.frames[t].shape[:2]
     if not (0 <= y < h and 0 <= x < w):
         raise IndexError(f"pixel ({y}, {x}) is outside the {h}x{w} frame")
+    if maps.embeddings[t].shape[1:] != (h, w):  # VideoMaps keeps one grid; never index another
+        raise ValueError(f"the embedding is {maps.embeddings[t].shape[1:]} but the frame {h}x{w}: rerun run_with_maps")
     v = maps.embeddings[t][:, y, x].astype(np.float64)
     d_fg = float(np.linalg.norm(v - maps.fg_anchors[k]))
     d_bg = float(np.linalg.norm(v - maps.bg_anchors[k]))

@@ -118,7 +118,7 @@ def colab_cell(repository: str = COLAB_REPO) -> str:
 
     A regular install from GitHub carries the shipped models and sample data (package data),
     so no clone is needed; Colab already has torch, which is not reinstalled. Its widget
-    manager is switched on for the sliders of notebooks 02-04 and 09. Outside Colab the cell
+    manager is switched on for the sliders of notebook 09. Outside Colab the cell
     does nothing.
     """
     url = f"git+https://github.com/{repository}"

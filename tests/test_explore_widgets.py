@@ -143,6 +143,23 @@ def test_knockout_toggle_redraws(model, maps):
     assert w.image.value != before and "previous mask switched off" in w.status.value
 
 
+def test_run_with_maps_keeps_everything_at_the_models_working_size():
+    torch.manual_seed(0)
+    model = DGMPM("resnet18", weights=None).eval()
+    model.working_short_side = 32  # as a trained checkpoint records it
+    video = tiny_video()  # 64x96
+    small = explore.run_with_maps(model, video)
+    assert small.frames[1].shape == (32, 48, 3) and small.ground_truth[2].shape == (32, 48)
+    assert small.labels[1].shape == (32, 48) and small.reference_masks.shape == (2, 32, 48)
+    assert small.embeddings[1].shape == (64, 32, 48) and small.reference_embedding.shape == (64, 32, 48)
+    assert small.outputs[1].distance_map.shape[-2:] == (32, 48)
+    # a pixel indexes the same place everywhere: the distances agree with the model's own E
+    y, x = 10, 12
+    d = explore.pixel_distances(small, 1, 1, y, x)
+    k = small.object_index(1)
+    assert d.e == pytest.approx(float(small.outputs[1].distance_map[k, 0, y, x]), abs=2e-2)
+
+
 def test_fig4_has_a_row_per_frame_headers_and_colour_bars(maps):
     fig = figures.fig4_figure(maps, 1, [1, 3])
     fig.canvas.draw()
