@@ -50,4 +50,5 @@ def test_ci_runs_the_readme_test_command():
     assert ci[-1] == "make test"
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert 'pip install -c constraints.txt -e ".[dev]"' in makefile
-    assert "DGMPM_SMOKE=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env" in makefile
+    test_line = "DGMPM_SMOKE=1 DGMPM_CHECK_FIGURES=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env"
+    assert test_line in makefile
