@@ -188,10 +188,8 @@ def time_methods(
 
     out = {}
     for name, method in tqdm(list(methods.items()), desc="timing", unit="method"):
-        if isinstance(method, DGMPM):
-            out[name] = time_method("dgmpm", size=size, objects=objects, device=device, repeats=repeats, model=method)
-        else:
-            out[name] = time_method(method, size=size, objects=objects, device=device, repeats=repeats)
+        kind, model = ("dgmpm", method) if isinstance(method, DGMPM) else (method, None)
+        out[name] = time_method(kind, size=size, objects=objects, device=device, repeats=repeats, model=model)
     return out
 
 

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 import torch
 
-from .infer import VideoSegmenter, frame_to_tensor
+from .data.metadata import spread_evenly
+from .infer import VideoSegmenter, frame_to_tensor, working_shape
 from .metrics import db_eval_iou, disk_kernel
 from .model import distance_map
 from .model.attention import SpatialAttentionBlock, upsample_to
@@ -148,9 +149,7 @@ def visible_frames(maps: VideoMaps, obj: int, k: int = 4, min_fraction: float = 
     frames = [t for t, a in area.items() if a >= min_fraction * ref_area and a > 0]
     if len(frames) < k:
         frames = [t for t, a in area.items() if a > 0]
-    if len(frames) <= k:
-        return frames
-    return [frames[round(j * (len(frames) - 1) / (k - 1))] for j in range(k)] if k > 1 else [frames[-1]]
+    return spread_evenly(frames, k)
 
 
 def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMaps:
@@ -201,12 +200,9 @@ def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMa
 
 
 def _resized(image: np.ndarray, short_side: int, interpolation: int) -> np.ndarray:
-    """``image`` with its short side at ``short_side`` pixels (unchanged for 0 or when it already is)."""
-    h, w = image.shape[:2]
-    if not short_side or min(h, w) == short_side:
-        return image
-    s = short_side / min(h, w)
-    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interpolation)
+    """``image`` at :func:`~dgmpm_lite.infer.working_shape` (unchanged when that is None)."""
+    shape = working_shape(image.shape[:2], short_side)
+    return image if shape is None else cv2.resize(image, shape[::-1], interpolation=interpolation)
 
 
 def _to_tensor(frame, device):

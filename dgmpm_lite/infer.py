@@ -50,6 +50,16 @@ class FramePrediction(NamedTuple):
     """(1, C, H, W) embedding of the target frame, when maps are asked for (and the model has one)."""
 
 
+def working_shape(size: tuple[int, int], short_side: int) -> tuple[int, int] | None:
+    """``(h, w)`` of a frame of ``size`` resized to a short side of ``short_side`` pixels, aspect
+    kept; None when no resize is needed (``short_side`` 0, or the frame already has it)."""
+    h, w = size
+    if not short_side or min(h, w) == short_side:
+        return None
+    s = short_side / min(h, w)
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
 def frame_to_tensor(
     frame: np.ndarray | torch.Tensor, device: torch.device, channels_last: bool = False
 ) -> torch.Tensor:
@@ -164,12 +174,8 @@ class VideoSegmenter:
         ids = ids[ids != 0]
         if ids.size == 0:
             raise ValueError("the first-frame mask is empty: there is no object to segment")
-        h, w = labels.shape
-        self.native_size = (h, w)
-        self.work_size = None
-        if self.working_size and min(h, w) != self.working_size:
-            s = self.working_size / min(h, w)
-            self.work_size = (max(1, round(h * s)), max(1, round(w * s)))
+        self.native_size = labels.shape
+        self.work_size = working_shape(labels.shape, self.working_size)
         lab = torch.from_numpy(labels.astype(np.int64)).to(self.device)
         self.object_ids = torch.from_numpy(ids.astype(np.int64)).to(self.device)
         masks = object_masks(lab, self.object_ids)  # (K, 1, H, W)

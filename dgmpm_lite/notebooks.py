@@ -102,9 +102,8 @@ def run_series(
 
 
 TIMED_OUTPUTS = ("07_accuracy_vs_runtime.png",)
-"""Figures that plot measured run times: with the seconds-per-frame columns of the results
-tables, the only outputs two runs with the same seed may draw differently
-(``tests/test_figures_reproducible.py``)."""
+"""Figures that plot measured run times: the only outputs two runs with the same seed may draw
+differently (``tests/test_figures_reproducible.py``); tables hold no timings."""
 
 
 COLAB_REPO = "dgmpm-lite/dgmpm_lite"

@@ -120,7 +120,7 @@ def largest_occlusion_case(dataset, names=None, min_fraction: float = 0.5) -> tu
     return name, cases[name]
 
 
-def _spread(candidates: list[int], k: int) -> list[int]:
+def spread_evenly(candidates: list[int], k: int) -> list[int]:
     """``k`` items spread over ``candidates`` (all of them when there are at most ``k``), ending with the last."""
     if len(candidates) <= k:
         return list(candidates)
@@ -184,7 +184,7 @@ def fig8_candidates(dataset, max_frames: int = 0, num_frames: int = 3) -> dict[s
             later = [t for t in both if t >= n // 3]
             if not both:
                 continue
-            frames = _spread(later if len(later) >= num_frames else both, num_frames)
+            frames = spread_evenly(later if len(later) >= num_frames else both, num_frames)
             out["distractor"].append(
                 {
                     "sequence": name,

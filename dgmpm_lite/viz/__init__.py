@@ -12,6 +12,7 @@ seed produces byte-identical files that diff cleanly in git.
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -55,9 +56,7 @@ def readability_problems(fig) -> list[str]:
 
     problems = []
     picture_axes = []
-    for ax in fig.axes:
-        if getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>":
-            continue
+    for ax in fig.axes:  # (a colour bar's own axes hold no images)
         for im in ax.get_images():
             if np.ndim(im.get_array()) == 2:
                 bar = im.colorbar
@@ -110,11 +109,14 @@ def savefig(
     out_dir = Path(fig_dir) if fig_dir else default_fig_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.png"
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    if palette:
-        img = Image.open(path).convert("RGB")
-        img = img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        img.save(path, format="PNG", optimize=True, dpi=(dpi, dpi))
+    if not palette:
+        fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        return path
+    buffer = io.BytesIO()  # rendered in memory, quantised, written once
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    img = Image.open(buffer).convert("RGB")
+    img = img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    img.save(path, format="PNG", optimize=True, dpi=(dpi, dpi))
     return path
 
 
@@ -265,13 +267,13 @@ def feature_image(features, mode: str = "pca") -> np.ndarray:
     return rgb.reshape(h, w, 3)
 
 
-def add_colorbar(ax, im, label: str, ticks=None):
+def add_colorbar(ax, im, label: str):
     """A thin colour bar beside ``ax`` for the image ``im``, labelled with the quantity it shows
-    (8 pt, like every label); ``ticks`` default to the two ends of the range and its middle."""
+    (8 pt, like every label), ticked at the two ends of the range and its middle."""
 
     bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
     lo, hi = im.get_clim()
-    bar.set_ticks(list(ticks) if ticks is not None else [lo, (lo + hi) / 2, hi])
+    bar.set_ticks([lo, (lo + hi) / 2, hi])
     bar.ax.tick_params(labelsize=MIN_FONT_PT, length=2)
     bar.set_label(label, fontsize=MIN_FONT_PT, labelpad=1)
     return bar

@@ -68,6 +68,12 @@ def write_results(
     return csv_path, md_path
 
 
+def _points_against(ours: float, other: float) -> str:
+    """``"3.2 points above"`` / ``"below"`` / ``"level with"``: how ``ours`` stands against ``other``."""
+    diff = ours - other
+    return f"{abs(diff):.1f} points " + ("above" if diff > 0 else "below" if diff < 0 else "level with")
+
+
 def describe_results(results: Mapping[str, DatasetResults], ours: str | None = None) -> str:
     """Plain-language reading of a results table, computed from the numbers: the J&F of
     ``ours`` (default: the first method), how far it is above or below each other method,
@@ -80,11 +86,9 @@ def describe_results(results: Mapping[str, DatasetResults], ours: str | None = N
         raise ValueError(f"{ours!r} is not among the methods {list(results)}")
     jf = {name: 100 * r.global_metrics["J&F-Mean"] for name, r in results.items()}
     out = [f"{ours} scores J&F = {jf[ours]:.1f}."]
-    for name, value in jf.items():
-        if name != ours:
-            diff = jf[ours] - value
-            verdict = "above" if diff > 0 else "below" if diff < 0 else "level with"
-            out.append(f"It is {abs(diff):.1f} points {verdict} {name} ({value:.1f}).")
+    out += [
+        f"It is {_points_against(jf[ours], value)} {name} ({value:.1f})." for name, value in jf.items() if name != ours
+    ]
     decay = {name: 100 * r.global_metrics["J-Decay"] for name, r in results.items()}
     worst = max(decay, key=decay.get)
     out.append(
@@ -348,9 +352,9 @@ def describe_table_iv(rows: list[dict], data: str = "our synthetic validation vi
                 )
     for name in BASELINES:
         if name in by:
-            diff = full["J&F"] - by[name]["J&F"]
-            verdict = "above" if diff > 0 else "below" if diff < 0 else "level with"
-            out.append(f"The full model is {abs(diff):.1f} points {verdict} the {name} ({by[name]['J&F']:.1f}).")
+            out.append(
+                f"The full model is {_points_against(full['J&F'], by[name]['J&F'])} the {name} ({by[name]['J&F']:.1f})."
+            )
     out.append(
         "Each variant is trained once, with one seed, so differences of a point or two "
         "may be noise rather than an effect of the switch."
