@@ -238,8 +238,9 @@ PRESETS: dict[str, dict] = {
     ),
     # The multi-object recipe on a CPU: starts from the shipped DAVIS model and trains on clips of
     # generated videos painted with objects and backgrounds cut from the DAVIS-2016 train split
-    # (several targets, look-alikes, salient non-targets, occlusions), a quarter real DAVIS clips,
-    # unrolled with the model's own fused predictions as previous masks.
+    # (several targets, look-alikes, salient non-targets, occlusions; in half the videos the
+    # background frame's own object is a target too, so being pasted is no cue), a quarter real
+    # DAVIS clips, unrolled with the model's own fused predictions as previous masks.
     "davis_multi_cpu": dict(
         preset="davis_multi_cpu",
         backbone="efficientnet_lite0",
@@ -252,7 +253,12 @@ PRESETS: dict[str, dict] = {
             root="../shared/data/DAVIS2016-train-240p", split="data_samples/davis2016_split/train.txt", frame_step=5
         ),
         synthetic=dict(
-            num_frames=24, num_targets=[1, 4], num_distractors=[0, 2], num_salient=[0, 2], num_occluders=[0, 1]
+            num_frames=24,
+            num_targets=[1, 4],
+            num_distractors=[0, 2],
+            num_salient=[0, 2],
+            num_occluders=[0, 1],
+            p_background_target=0.5,
         ),
         clip_length=3,
         max_objects=4,

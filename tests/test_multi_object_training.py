@@ -1,5 +1,6 @@
 """Multi-object training on real cut-outs: the cut-out source, clips, the fused loss, working size."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -11,7 +12,7 @@ from dgmpm_lite.config import load_config
 from dgmpm_lite.data import DavisDataset, SyntheticConfig, generate_video, write_jpeg, write_label_png
 from dgmpm_lite.data.cutouts import CutoutSource, look_alike
 from dgmpm_lite.data.samples import ClipDataset
-from dgmpm_lite.data.synthetic import generate_dataset
+from dgmpm_lite.data.synthetic import generate_dataset, sample_scene
 from dgmpm_lite.infer import VideoSegmenter, segment_video
 from dgmpm_lite.model import DGMPM
 from dgmpm_lite.train import aggregate_objects, freeze_encoder_levels, init_weights, segmentation_loss, train
@@ -97,6 +98,25 @@ def test_real_cutout_videos_annotate_only_the_targets(fake_davis):
     others = [i for i, r in roles.items() if r != "target"]
     assert any((a.instances == i).any() for i in others)  # ... but they are in the picture
     assert all(o["family"] == "cutout" for o in a.objects if o["role"] in ("target", "salient"))
+
+
+def test_the_background_object_can_be_a_target_that_changes_no_pixel(fake_davis):
+    src = CutoutSource(fake_davis, str(fake_davis / "train.txt"), frame_step=1)
+    cfg = dataclasses.replace(SCENE, height=112, width=192, p_background_target=1.0)  # its object under half the frame
+    scenes = [sample_scene(cfg, seed, src) for seed in range(8)]
+    with_object = [s for s in scenes if s.layers[s.num_targets - 1].event == "background_object"]
+    assert with_object, "no scene made its background's object a target"
+    scene = with_object[0]
+    k = scene.num_targets
+    assert [l.instance_id for l in scene.layers if l.role == "target"] == list(range(1, k + 1))
+    frame, labels, _inst, stats = scene.render(0)
+    assert stats[k]["visible_px"] > 0 and (labels == k).any()  # the background's object is annotated
+    unlabelled = dataclasses.replace(scene, layers=[l for l in scene.layers if l.instance_id != k])
+    plain, plain_labels, _, _ = unlabelled.render(0)
+    assert np.abs(frame.astype(int) - plain.astype(int)).max() <= 1  # ... and only annotated
+    assert not (plain_labels == k).any()
+    with pytest.raises(ValueError, match="p_background_target"):
+        dataclasses.replace(SCENE, p_background_target=1.5)
 
 
 def test_procedural_videos_keep_their_pixels_without_salient_objects():

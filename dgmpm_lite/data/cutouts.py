@@ -11,8 +11,10 @@ A :class:`CutoutSource` answers three questions the generator asks while it samp
 scene, always from the generator's own random stream (so a scene stays a pure function of
 ``(config, seed, source)``):
 
-* :meth:`~CutoutSource.background` - a real frame, scaled and cropped to cover the canvas.
-  DAVIS frames show their own (unannotated) object: a real salient non-target for free;
+* :meth:`~CutoutSource.background` - a real frame, scaled and cropped to cover the canvas,
+  with its own object's mask. DAVIS frames show their own object: left unannotated it is a
+  real salient non-target; annotated (``SyntheticConfig.p_background_target``) it is a
+  natural target, so that being pasted is no cue for being a target;
 * :meth:`~CutoutSource.sprite` - an object cut out of an annotated frame: ``(alpha, rgb)``
   scaled so its larger side is the requested diameter;
 * :meth:`~CutoutSource.texture` - a patch of a real frame, to paint occluders with.
@@ -64,6 +66,7 @@ class CutoutSource:
         dataset = DavisDataset(self.root, split=self.split)
         self.sequences: list[str] = []
         self.frames: list[np.ndarray] = []  # backgrounds, uint8 (H, W, 3)
+        self.frame_masks: list[np.ndarray | None] = []  # their annotated objects (all ids as one), uint8 {0, 1}
         self.objects: list[tuple[np.ndarray, np.ndarray, str]] = []  # (rgb crop, mask crop, "seq/frame")
         for seq in dataset:
             self.sequences.append(seq.name)
@@ -71,6 +74,7 @@ class CutoutSource:
                 frame = seq.frame(i)
                 self.frames.append(frame)
                 labels = seq.mask(i)
+                self.frame_masks.append(None if labels is None else (labels > 0).astype(np.uint8))
                 if labels is None:
                     continue
                 for oid in (int(v) for v in np.unique(labels) if v != 0):
@@ -97,19 +101,32 @@ class CutoutSource:
             "num_backgrounds": len(self.frames),
         }
 
-    def background(self, rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-        """A random real frame scaled (up to 1.3 times beyond covering) and cropped to ``(height, width)``."""
-        frame = self.frames[int(rng.integers(len(self.frames)))]
+    def background(
+        self, rng: np.random.Generator, height: int, width: int, with_mask: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray | None]:
+        """A random real frame scaled (up to 1.3 times beyond covering) and cropped to ``(height, width)``.
+
+        ``with_mask`` also returns the frame's annotated object cropped the same way (float32
+        in 0..1, None where the frame has no annotation); the random draws are the same either way.
+        """
+        index = int(rng.integers(len(self.frames)))
+        frame, mask = self.frames[index], self.frame_masks[index]
         h, w = frame.shape[:2]
         scale = max(height / h, width / w) * rng.uniform(1.0, 1.3)
-        big = cv2.resize(
-            frame, (max(width, math.ceil(w * scale)), max(height, math.ceil(h * scale))), interpolation=cv2.INTER_LINEAR
-        )
-        if rng.random() < 0.5:
-            big = big[:, ::-1]
-        y = int(rng.integers(big.shape[0] - height + 1))
-        x = int(rng.integers(big.shape[1] - width + 1))
-        return np.ascontiguousarray(big[y : y + height, x : x + width]).astype(np.float32)
+        size = (max(width, math.ceil(w * scale)), max(height, math.ceil(h * scale)))
+        big = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+        flip = rng.random() < 0.5
+        y = int(rng.integers(size[1] - height + 1))
+        x = int(rng.integers(size[0] - width + 1))
+
+        def crop(img: np.ndarray) -> np.ndarray:
+            img = img[:, ::-1] if flip else img
+            return np.ascontiguousarray(img[y : y + height, x : x + width]).astype(np.float32)
+
+        if not with_mask:
+            return crop(big)
+        big_mask = None if mask is None else cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+        return crop(big), None if big_mask is None else crop(big_mask)
 
     def texture(self, rng: np.random.Generator, height: int, width: int) -> np.ndarray:
         """A patch of a real frame to paint an occluder with (a background drawn the same way)."""

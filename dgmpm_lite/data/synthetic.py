@@ -135,6 +135,11 @@ class SyntheticConfig:
     """Standard deviation of the per-pixel sensor noise (in 0..255 units)."""
     min_first_visible: float = 0.6
     """Every target must be at least this fraction visible in frame 0 (else the scene is redrawn)."""
+    p_background_target: float = 0.0
+    """Real backgrounds only: probability per video that the background frame's own annotated
+    object is a target too (the last id; it moves with the camera only). Left at 0 that object
+    is a salient non-target; above 0 a natural object is sometimes a target and sometimes not,
+    so a model cannot learn that being pasted is what makes a target."""
 
     def __post_init__(self) -> None:
         if self.height < 32 or self.width < 32:
@@ -150,6 +155,8 @@ class SyntheticConfig:
             if not values or not set(values) <= set(allowed):
                 raise ValueError(f"{name} must be a non-empty subset of {allowed}, got {values}")
             setattr(self, name, values)
+        if not 0 <= self.p_background_target <= 1:
+            raise ValueError(f"p_background_target must be in [0, 1], got {self.p_background_target}")
         for name in ("num_targets", "num_distractors", "num_occluders", "num_salient", "object_size", "speed"):
             setattr(self, name, tuple(getattr(self, name)))
 
@@ -617,7 +624,10 @@ def _sample_scene_once(
     z_min = float(cam_zoom.min())
     pad_x = int(math.ceil((W / 2) * (1 / z_min - 1) + np.abs(cam_shift[:, 0]).max() + 8))
     pad_y = int(math.ceil((H / 2) * (1 / z_min - 1) + np.abs(cam_shift[:, 1]).max() + 8))
-    if source is not None:
+    bg_mask = None
+    if source is not None and cfg.p_background_target > 0:
+        background, bg_mask = source.background(rng, H + 2 * pad_y, W + 2 * pad_x, with_mask=True)
+    elif source is not None:
         background = source.background(rng, H + 2 * pad_y, W + 2 * pad_x)
     else:
         bg_kind = str(rng.choice(cfg.background_textures))
@@ -731,7 +741,13 @@ def _sample_scene_once(
         inner_r.append(inner)
         outer_r.append(radius)
 
-    next_id = k + 1
+    # --- the background's own object as one more target (p_background_target)
+    if bg_mask is not None and rng.random() < cfg.p_background_target:
+        layer = _background_object(cfg, background, bg_mask, (pad_x, pad_y), k + 1)
+        if layer is not None:
+            layers.append(layer)
+    num_targets = len(layers)
+    next_id = num_targets + 1
     # --- distractors: same family, texture kind and colours as a random target
     for _ in range(n_dis):
         src = layers[int(rng.integers(k))]
@@ -874,7 +890,54 @@ def _sample_scene_once(
     if next_id > 256:
         raise ValueError("too many objects for 8-bit instance maps")
     return SyntheticScene(
-        cfg, int(seed), background, (-pad_x, -pad_y), layers, cam_shift, cam_zoom, light_gain, light_dir, k
+        cfg, int(seed), background, (-pad_x, -pad_y), layers, cam_shift, cam_zoom, light_gain, light_dir, num_targets
+    )
+
+
+BACKGROUND_OBJECT_AREA = (0.02, 0.5)
+"""A background frame's object becomes a target only if frame 0 shows between 2 % and 50 % of
+the frame of it, and at least :data:`BACKGROUND_OBJECT_IN_VIEW` of it."""
+
+BACKGROUND_OBJECT_IN_VIEW = 0.8
+
+
+def _background_object(
+    cfg: SyntheticConfig, background: np.ndarray, mask: np.ndarray, pad: tuple[int, int], instance_id: int
+) -> Layer | None:
+    """The background frame's annotated object as a target layer that coincides with the
+    background: its own pixels, fixed in the world, so it moves with the camera only (rendering
+    it over the background changes no pixel; it only labels them). None when frame 0 would show
+    too little or too much of it."""
+    pad_x, pad_y = pad
+    H, W = cfg.height, cfg.width
+    hard = mask > 0.5
+    total = int(hard.sum())
+    in_view = int(hard[pad_y : pad_y + H, pad_x : pad_x + W].sum())
+    lo, hi = BACKGROUND_OBJECT_AREA
+    if total == 0 or in_view < BACKGROUND_OBJECT_IN_VIEW * total or not lo * H * W <= in_view <= hi * H * W:
+        return None
+    ys, xs = np.nonzero(hard)
+    y0, y1, x0, x1 = max(ys.min() - 2, 0), ys.max() + 3, max(xs.min() - 2, 0), xs.max() + 3
+    alpha = np.ascontiguousarray(mask[y0:y1, x0:x1], np.float32)
+    rgb = np.ascontiguousarray(background[y0:y1, x0:x1], np.float32)
+    h, w = alpha.shape
+    T = cfg.num_frames
+    # sprite pixel (0, 0) lies on background pixel (x0, y0), i.e. world (x0 - pad_x, y0 - pad_y)
+    centre = np.array([x0 - pad_x + (w - 1) / 2.0, y0 - pad_y + (h - 1) / 2.0])
+    return Layer(
+        instance_id,
+        "target",
+        "background_object",
+        "background",
+        rgb[alpha > 0.5].reshape(-1, 3).mean(0, keepdims=True),
+        alpha,
+        rgb,
+        1.0,  # behind every pasted layer
+        np.tile(centre, (T, 1)),
+        np.ones(T),
+        np.zeros(T),
+        np.ones(T),
+        event="background_object",
     )
 
 
