@@ -1,8 +1,9 @@
-"""Probing a model: the measurements the notebooks make on it (02-04, 09).
+"""Probing a model: the measurements the notebooks make on it (01-04, 09).
 
 Each function takes a model, tensors or arrays and returns numbers or arrays, never a
-picture: the PCA of reference embeddings and anchors (:func:`embedding_pca`), every map of
-one run over a video (:func:`run_with_maps`, :class:`VideoMaps`) and which of its frames
+picture: a video at the size the model was trained at (:func:`at_working_size`), the PCA of
+reference embeddings and anchors (:func:`embedding_pca`), every map of one run over a video
+(:func:`run_with_maps`, :class:`VideoMaps`) and which of its frames
 show an object (:func:`visible_frames`), a pixel's distances to the anchors, knock-outs and
 what they cost (:func:`knockout_scores`), distance maps over a video, means over mask
 regions, shapes recorded at named decoder layers, shifted masks. Figures of these live in :mod:`dgmpm_lite.viz`.
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from .data.metadata import spread_evenly
+from .data.sequence import VideoSequence
 from .infer import VideoSegmenter, frame_to_tensor, working_shape
 from .metrics import db_eval_iou, disk_kernel
 from .model import distance_map
@@ -152,6 +154,46 @@ def visible_frames(maps: VideoMaps, obj: int, k: int = 4, min_fraction: float = 
     return spread_evenly(frames, k)
 
 
+def at_working_size(sequence, model) -> VideoSequence:
+    """A video at the size ``model`` was trained at, to probe the model by hand
+    (``model.encode_target``, ``model.segment``...) on objects at the scale it learnt them,
+    as inference (:class:`~dgmpm_lite.infer.VideoSegmenter`) runs it.
+
+    The short side is the model's ``working_short_side``, aspect kept
+    (:func:`~dgmpm_lite.infer.working_shape`); a model without one, or a video already at it,
+    gets the frames unchanged. Returns a :class:`~dgmpm_lite.data.VideoSequence` with the
+    video's ``name`` and length whose ``frame(t)`` is area-averaged and ``mask(t)``
+    nearest-neighbour (ids stay ids); ``label_map(ids)`` puts any other (H, W) id map of the
+    video, e.g. :func:`~dgmpm_lite.data.read_instances`, on the same grid. Read lazily.
+    """
+    return _WorkingSizeVideo(sequence, getattr(model, "working_short_side", None) or 0)
+
+
+class _WorkingSizeVideo(VideoSequence):
+    """A video resized on the fly to a short side of ``short_side`` (0: unchanged), see :func:`at_working_size`."""
+
+    def __init__(self, video, short_side: int) -> None:
+        self.video, self.short_side = video, int(short_side)
+        self.name = getattr(video, "name", "video")
+
+    def __len__(self) -> int:
+        return len(self.video)
+
+    def frame(self, i: int) -> np.ndarray:
+        return _resized(self.video.frame(i), self.short_side, cv2.INTER_AREA)
+
+    def mask(self, i: int) -> np.ndarray | None:
+        return self.label_map(self.video.mask(i))
+
+    def label_map(self, ids: np.ndarray | None) -> np.ndarray | None:
+        """An (H, W) uint8 id map of the video on the frames' grid (nearest neighbour; None stays None)."""
+        return None if ids is None else _resized(np.asarray(ids), self.short_side, cv2.INTER_NEAREST)
+
+    @property
+    def num_objects(self) -> int:
+        return self.video.num_objects
+
+
 def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMaps:
     """Segment ``sequence`` (a :class:`~dgmpm_lite.data.VideoSequence`) with the paper's
     inference (:class:`dgmpm_lite.infer.VideoSegmenter`) and keep every map for the widgets.
@@ -161,21 +203,13 @@ def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMa
     masks, the maps and the embeddings share one pixel grid, so a pixel (y, x) means the same
     place in all of them."""
 
-    n = len(sequence) if not max_frames else min(len(sequence), max_frames)
+    video = at_working_size(sequence, model)  # so maps, embeddings and pixels agree
+    n = len(video) if not max_frames else min(len(video), max_frames)
     if n < 2:
         raise ValueError("the video needs at least two frames")
-    short = getattr(model, "working_short_side", None) or 0
-
-    def frame(t):  # the video at the size the model runs at, so maps, embeddings and pixels agree
-        return _resized(sequence.frame(t), short, cv2.INTER_AREA)
-
-    def mask(t):
-        m = sequence.mask(t)
-        return None if m is None else _resized(m, short, cv2.INTER_NEAREST)
-
     seg = VideoSegmenter(model, device, amp=False, working_size=0)
-    frames = [frame(0)]
-    first = mask(0)
+    frames = [video.frame(0)]
+    first = video.mask(0)
     labels = [seg.start(frames[0], first)]
     ids = [int(i) for i in seg.object_ids.cpu()]
     ref_masks = np.stack([first == i for i in ids])
@@ -188,15 +222,13 @@ def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMa
         bg = seg.reference.bg_anchor.cpu().numpy()
     outputs, embeddings = [None], [None]
     for t in range(1, n):
-        frames.append(frame(t))
+        frames.append(video.frame(t))
         pred = seg.step(frames[-1], return_maps=True)
         labels.append(pred.labels)
         outputs.append(type(pred.maps)(*(_cpu(x) for x in pred.maps)))
         embeddings.append(None if pred.embedding is None else pred.embedding[0].cpu().half().numpy())
-    gt = [mask(t) for t in range(n)]
-    return VideoMaps(
-        getattr(sequence, "name", "video"), frames, gt, labels, ids, ref_masks, ref_emb, fg, bg, outputs, embeddings
-    )
+    gt = [video.mask(t) for t in range(n)]
+    return VideoMaps(video.name, frames, gt, labels, ids, ref_masks, ref_emb, fg, bg, outputs, embeddings)
 
 
 def _resized(image: np.ndarray, short_side: int, interpolation: int) -> np.ndarray:

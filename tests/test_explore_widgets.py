@@ -1,5 +1,7 @@
 """The exploration lab: pure functions of dgmpm_lite.explore and the widgets that wrap them."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -141,6 +143,22 @@ def test_knockout_toggle_redraws(model, maps):
     before = w.image.value
     w.controls["switch_off"].value = "previous mask"
     assert w.image.value != before and "previous mask switched off" in w.status.value
+
+
+def test_at_working_size_gives_the_video_as_the_model_sees_it(model):
+    video = tiny_video()  # 64x96, objects 1 and 2
+    small = explore.at_working_size(video, SimpleNamespace(working_short_side=32))
+    assert len(small) == 4 and small.name == "two_discs" and small.object_ids == [1, 2]
+    assert small.size == (32, 48) and small.frame(1).shape == (32, 48, 3) and small.frame(1).dtype == np.uint8
+    mask = small.mask(1)
+    assert mask.shape == (32, 48) and np.unique(mask).tolist() == [0, 1, 2]  # nearest: ids, never blends
+    relabelled = np.where(video.mask(1) == 2, 7, video.mask(1))  # any other id map of the video
+    np.testing.assert_array_equal(small.label_map(relabelled) == 7, mask == 2)  # lands on the same grid
+    np.testing.assert_array_equal(small.label_map(mask), mask)  # already at the working size: unchanged
+    native = explore.at_working_size(video, model)  # no recorded working size: the video's own frames
+    assert native.size == (64, 96)
+    np.testing.assert_array_equal(native.frame(2), video.frame(2))
+    np.testing.assert_array_equal(native.mask(2), video.mask(2))
 
 
 def test_run_with_maps_keeps_everything_at_the_models_working_size():

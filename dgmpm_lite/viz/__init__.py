@@ -414,7 +414,8 @@ def plot_embedding_pca(proj, extra_labels=None, ax=None, title: str | None = Non
         )
     ax.set_xlabel(f"PC 1 ({100 * proj.explained[0]:.0f}% of variance)")
     ax.set_ylabel(f"PC 2 ({100 * proj.explained[1]:.0f}%)")
-    ax.legend(fontsize=8, loc="best", framealpha=0.8)
+    # under the axes: inside, it would hide whichever anchor or probe falls beneath it
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     if title:
         ax.set_title(title, fontsize=9)
     return ax
