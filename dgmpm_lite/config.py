@@ -198,8 +198,8 @@ PRESETS: dict[str, dict] = {
     ),
     # The shipped ablation variants (notebook 08): all five of Table IV trained alike on synthetic
     # videos. Each starts from the shipped DAVIS model (dgmpm_davis.pt) wherever it has the same
-    # layer (a variant's changed layers keep their own initialisation) and trains the same 300
-    # steps: minutes per variant on a CPU, and small enough (int8) to ship all five.
+    # layer or guide (init_weights; the shipped files predate copying the guide a variant keeps)
+    # and trains the same 300 steps: minutes per variant on a CPU, small enough (int8) to ship all five.
     "ablation_cpu": dict(
         preset="ablation_cpu",
         backbone="efficientnet_lite0",

@@ -164,25 +164,44 @@ def freeze_encoder_levels(model: DGMPM, levels: int) -> int:
     return n
 
 
+def _guide_names(config: dict) -> list[str]:
+    """The decoder's guide channels in order (after the side outputs): E if it has the
+    distance module, then P if it reads the previous mask (as :meth:`DGMPM.decode` stacks them)."""
+    return [g for g, on in (("E", config.get("use_distance", True)), ("P", config.get("use_prev_mask", True))) if on]
+
+
 def init_weights(model: DGMPM, path: str | os.PathLike) -> list[str]:
     """Copy a checkpoint's weights into ``model`` wherever names and shapes agree.
 
     A decoder input convolution that differs only in its guide channels (an ablation
-    variant started from the full model) gets the side-output part copied and keeps its
-    own initialisation for the guides. Returns the names left at their initialisation.
+    variant started from the full model) gets the side-output part and the weights of every
+    guide both models have (-PM keeps E's, -EDM keeps P's); a guide the checkpoint lacks keeps
+    its own initialisation. Returns the names not copied in full.
     """
-    state = dequantize_state(load_checkpoint(path)["model"])
+    ckpt = load_checkpoint(path)
+    state = dequantize_state(ckpt["model"])
+    src_guides, own_guides = _guide_names(ckpt.get("model_config", {})), _guide_names(model.config)
     own = model.state_dict()
     skipped = []
     for name, value in own.items():
         src = state.get(name)
         if src is not None and src.shape == value.shape:
             own[name] = src
-        elif src is not None and src.dim() == 4 and src.shape[0] == value.shape[0] and src.shape[2:] == value.shape[2:]:
-            n = min(value.shape[1] - model.decoder.num_guides, src.shape[1])  # side-output channels first, guides last
+        elif (
+            src is not None
+            and src.dim() == 4
+            and src.shape[0] == value.shape[0]
+            and src.shape[2:] == value.shape[2:]
+            and src.shape[1] - len(src_guides) == value.shape[1] - len(own_guides)
+        ):
+            side = value.shape[1] - len(own_guides)  # side-output channels first, guides last
             own[name] = value.clone()
-            own[name][:, :n] = src[:, :n]
-            skipped.append(name + " (guide channels)")
+            own[name][:, :side] = src[:, :side]
+            for i, guide in enumerate(own_guides):
+                if guide in src_guides:
+                    own[name][:, side + i] = src[:, side + src_guides.index(guide)]
+            if not set(own_guides) <= set(src_guides):
+                skipped.append(name + " (guide channels)")
         else:
             skipped.append(name)
     model.load_state_dict(own)

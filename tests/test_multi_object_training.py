@@ -170,12 +170,23 @@ def test_ablation_variant_starts_from_the_full_model(tmp_path):
         {"format": "dgmpm_lite.model/1", "model_config": full.config, "model": full.state_dict()}, tmp_path / "f.pt"
     )
     no_pm = DGMPM("resnet18", weights=None, width=32, use_prev_mask=False)
-    left = init_weights(no_pm, tmp_path / "f.pt")
-    assert all("lateral" in n and "project.weight" in n for n in left)  # only the guide channels differ
+    assert init_weights(no_pm, tmp_path / "f.pt") == []  # the full model has every layer and guide -PM has
     w_full = full.decoder.lateral[0].project.weight
     w_pm = no_pm.decoder.lateral[0].project.weight
     side = w_pm.shape[1] - 1
-    torch.testing.assert_close(w_pm[:, :side], w_full[:, :side])
+    torch.testing.assert_close(w_pm[:, :side], w_full[:, :side])  # side outputs
+    torch.testing.assert_close(w_pm[:, side], w_full[:, side])  # E's weights (the full model's first guide)
+    no_edm = DGMPM("resnet18", weights=None, width=32, use_distance=False)
+    assert init_weights(no_edm, tmp_path / "f.pt") == []
+    w_edm = no_edm.decoder.lateral[0].project.weight
+    torch.testing.assert_close(w_edm[:, side], w_full[:, side + 1])  # P's weights (its second guide)
+    torch.save(
+        {"format": "dgmpm_lite.model/1", "model_config": no_pm.config, "model": no_pm.state_dict()}, tmp_path / "p.pt"
+    )
+    back = DGMPM("resnet18", weights=None, width=32)
+    left = init_weights(back, tmp_path / "p.pt")  # -PM has no P to give: those channels stay as they were
+    assert left and all(n.endswith("project.weight (guide channels)") for n in left)
+    torch.testing.assert_close(back.decoder.lateral[0].project.weight[:, side], w_pm[:, side])
     first = next(iter(full.features.state_dict()))
     torch.testing.assert_close(no_pm.features.state_dict()[first], full.features.state_dict()[first])
 
