@@ -49,7 +49,7 @@ from .compare import evaluate_methods
 from .config import LOSSES, TrainConfig
 from .device import autocast, autocast_dtype, precision_name, resolve_device
 from .infer import fuse_labels, object_masks
-from .model import DGMPM, TargetFeatures
+from .model import DGMPM, TargetFeatures, guide_names
 from .runs import RUN_LOGS, append_csv, logged, open_run_folder, truncate_csv
 from .train_data import resolve_path, stage_dataset, validation_videos
 
@@ -164,12 +164,6 @@ def freeze_encoder_levels(model: DGMPM, levels: int) -> int:
     return n
 
 
-def _guide_names(config: dict) -> list[str]:
-    """The decoder's guide channels in order (after the side outputs): E if it has the
-    distance module, then P if it reads the previous mask (as :meth:`DGMPM.decode` stacks them)."""
-    return [g for g, on in (("E", config.get("use_distance", True)), ("P", config.get("use_prev_mask", True))) if on]
-
-
 def init_weights(model: DGMPM, path: str | os.PathLike) -> list[str]:
     """Copy a checkpoint's weights into ``model`` wherever names and shapes agree.
 
@@ -180,7 +174,7 @@ def init_weights(model: DGMPM, path: str | os.PathLike) -> list[str]:
     """
     ckpt = load_checkpoint(path)
     state = dequantize_state(ckpt["model"])
-    src_guides, own_guides = _guide_names(ckpt.get("model_config", {})), _guide_names(model.config)
+    src_guides, own_guides = guide_names(ckpt.get("model_config", {})), guide_names(model.config)
     own = model.state_dict()
     skipped = []
     for name, value in own.items():

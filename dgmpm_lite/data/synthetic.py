@@ -625,10 +625,8 @@ def _sample_scene_once(
     pad_x = int(math.ceil((W / 2) * (1 / z_min - 1) + np.abs(cam_shift[:, 0]).max() + 8))
     pad_y = int(math.ceil((H / 2) * (1 / z_min - 1) + np.abs(cam_shift[:, 1]).max() + 8))
     bg_mask = None
-    if source is not None and cfg.p_background_target > 0:
+    if source is not None:
         background, bg_mask = source.background(rng, H + 2 * pad_y, W + 2 * pad_x, with_mask=True)
-    elif source is not None:
-        background = source.background(rng, H + 2 * pad_y, W + 2 * pad_x)
     else:
         bg_kind = str(rng.choice(cfg.background_textures))
         background = make_texture(bg_kind, H + 2 * pad_y, W + 2 * pad_x, _random_colours(rng, 3, background=True), rng)
@@ -742,7 +740,8 @@ def _sample_scene_once(
         outer_r.append(radius)
 
     # --- the background's own object as one more target (p_background_target)
-    if bg_mask is not None and rng.random() < cfg.p_background_target:
+    # (no draw at 0, so scenes without it keep their pixels)
+    if bg_mask is not None and cfg.p_background_target > 0 and rng.random() < cfg.p_background_target:
         layer = _background_object(cfg, background, bg_mask, (pad_x, pad_y), k + 1)
         if layer is not None:
             layers.append(layer)

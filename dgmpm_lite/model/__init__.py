@@ -10,13 +10,14 @@
 from .attention import ChannelAttentionBlock, NoAttentionBlock, SpatialAttentionBlock
 from .backbone import FeatureExtractor, FeatureExtractorOutput, load_resnet
 from .decoder import FeatureIntegrationNetwork, ResidualBlock
-from .dgmpm import DGMPM, MODEL_KEYS, DGMPMConfig, DGMPMOutput, ReferenceEncoding, TargetFeatures
+from .dgmpm import DGMPM, MODEL_KEYS, DGMPMConfig, DGMPMOutput, ReferenceEncoding, TargetFeatures, guide_names
 from .distance import EmbeddingDistance, anchors, distance_map, embedding_distance
 
 __all__ = [
     "DGMPM",
     "DGMPMConfig",
     "MODEL_KEYS",
+    "guide_names",
     "DGMPMOutput",
     "ReferenceEncoding",
     "TargetFeatures",

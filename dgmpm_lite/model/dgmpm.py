@@ -108,6 +108,14 @@ MODEL_KEYS = tuple(f.name for f in dataclasses.fields(DGMPMConfig))
 """The keys of :attr:`DGMPM.config` (and of a checkpoint's ``model_config``)."""
 
 
+def guide_names(config: dict) -> list[str]:
+    """The guide maps a model with this :attr:`DGMPM.config` feeds its decoder, in the order
+    :meth:`DGMPM.decode` stacks them after the side outputs: ``"E"`` (distance map) unless
+    -EDM, then ``"P"`` (previous mask) unless -PM. Missing keys count as the defaults."""
+    use = {"E": config.get("use_distance", True), "P": config.get("use_prev_mask", True)}
+    return [name for name, on in use.items() if on]
+
+
 class DGMPM(nn.Module):
     """Distance-Guided Mask Propagation Model.
 
@@ -143,7 +151,7 @@ class DGMPM(nn.Module):
         self.features = FeatureExtractor(backbone, weights, embed_dim, with_embedding=self.use_distance)
         self.decoder = FeatureIntegrationNetwork(
             self.features.side_channels,
-            num_guides=int(self.use_distance) + int(self.use_prev_mask),
+            num_guides=len(guide_names(self.config)),
             attention=attention,
             width=width,
         )
@@ -209,7 +217,7 @@ class DGMPM(nn.Module):
                 f"{reference.size[0]}x{reference.size[1]}: frames of a video must share one size"
             )
         k = reference.num_objects
-        guides = []
+        guides = []  # in guide_names order: E, then P
         dist = None
         if self.use_distance:
             dist = distance_map(target.embedding, reference.fg_anchor, reference.bg_anchor)
