@@ -394,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--build-dir", default=str(work_dir()), help="where the executed notebooks go (default: build/)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes (what CI runs)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
-    p.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 00 02")
+    p.add_argument("--only", nargs="*", action="extend", help="notebook number prefixes to run, e.g. 00 02")
     p.add_argument(
         "--retrain-ablation",
         action="store_true",
@@ -474,7 +474,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run folder: last.pt, train_log.csv, val_log.csv, config.json; the same command resumes it",
     )
     p.add_argument(
-        "--set", nargs="*", metavar="KEY=VALUE", help="override config keys, values as JSON (e.g. batch_size=4)"
+        "--set",
+        nargs="+",
+        action="extend",
+        metavar="KEY=VALUE",
+        help="override config keys, values as JSON (e.g. batch_size=4 lr=1e-3); may be repeated, all are applied",
     )
     p.add_argument("--device", default="", help=DEVICE_HELP + " (default: the config's)")
     p.add_argument("--export", default="", help="also write a small model file here at the end (see --precision)")
@@ -512,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="DAVIS J&F of result PNGs against ground-truth PNGs")
     p.add_argument("--gt", required=True, help="annotations folder with one sub-folder per sequence")
     p.add_argument("--results", required=True, help="results folder, same layout and file names")
-    p.add_argument("--sequences", nargs="*", help="only these sequences")
+    p.add_argument("--sequences", nargs="*", action="extend", help="only these sequences")
     p.add_argument("--out", default="", help="where to write the CSV files (default: --results)")
     p.add_argument("--overwrite", action="store_true", help="replace CSV files that are already there")
     p.set_defaults(func=_evaluate)
@@ -523,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         nargs="*",
+        action="extend",
         metavar="NAME=CHECKPOINT",
         help="CHECKPOINT: a file, or davis / synthetic for a shipped model (default: synthetic)",
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dgmpm_lite.cli import main
+from dgmpm_lite.cli import build_parser, main
 from dgmpm_lite.data import read_label_png, write_jpeg, write_label_png
 from dgmpm_lite.data.toy import toy_clip
 
@@ -250,3 +250,13 @@ def test_segment_uses_the_davis_model_unless_told_otherwise(clip, tmp_path, monk
     assert main(base + ["--out", str(tmp_path / "b"), "--checkpoint", "synthetic"]) == 0
     assert loaded == ["dgmpm_davis.pt", "dgmpm_synthetic.pt"]
     assert len(list((tmp_path / "a").glob("*.png"))) == 6
+
+
+def test_repeated_set_flags_are_all_applied():
+    """A repeated list flag keeps every value (argparse's default would keep only the last)."""
+    args = build_parser().parse_args(
+        ["train", "--out", "run", "--set", "num_workers=1", "--set", "lr=1e-3", "amp=false"]
+    )
+    assert args.set == ["num_workers=1", "lr=1e-3", "amp=false"]
+    args = build_parser().parse_args(["compare", "--model", "a=davis", "--model", "b=synthetic"])
+    assert args.model == ["a=davis", "b=synthetic"]
