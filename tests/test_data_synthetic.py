@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -234,9 +235,11 @@ def test_data_samples_manifest_and_size() -> None:
 def test_data_samples_regenerate_identically() -> None:
     """Regenerating a committed sequence gives identical masks and identical (decoded) JPEG pixels.
 
-    JPEG encoding is deterministic for one Pillow/libjpeg build; with a different Pillow
-    version the decoded pixels may differ by JPEG rounding, so the tolerance then is a mean
-    absolute difference below 1 grey level.
+    The pixels depend on the versions of the libraries that draw and encode them (OpenCV's
+    warps and blurs, NumPy's random streams, Pillow's libjpeg), which the manifest records and
+    ``constraints.txt`` pins: with those versions the JPEG bytes must be identical. With other
+    versions (a user's own install) the labels must still be identical and the decoded pixels
+    close: OpenCV 5.1 against 5.0 moves them by about 5 grey levels on average.
     """
     import PIL
 
@@ -248,7 +251,8 @@ def test_data_samples_regenerate_identically() -> None:
     v = generate_video(cfg, entry["seed"], name=entry["name"])
     import io as _io
 
-    same_pillow = manifest["versions"]["pillow"] == PIL.__version__
+    installed = {"numpy": np.__version__, "opencv": cv2.__version__, "pillow": PIL.__version__}
+    same_versions = manifest["versions"] == installed
     for t in range(len(v)):
         np.testing.assert_array_equal(
             read_label_png(SAMPLES / "Annotations" / res / entry["name"] / f"{t:05d}.png"), v.labels[t]
@@ -263,10 +267,10 @@ def test_data_samples_regenerate_identically() -> None:
         )
         a = np.asarray(Image.open(_io.BytesIO(committed)).convert("RGB"), dtype=int)
         b = np.asarray(Image.open(buf).convert("RGB"), dtype=int)
-        if same_pillow:
-            assert buf.getvalue() == committed, f"frame {t}: JPEG bytes differ"
+        if same_versions:
+            assert buf.getvalue() == committed, f"frame {t}: JPEG bytes differ (versions {installed})"
         else:
-            assert np.abs(a - b).mean() < 1.0
+            assert np.abs(a - b).mean() < 8.0, f"frame {t}: pixels far from the committed ones ({installed})"
     meta = json.loads((SAMPLES / "Metadata" / res / f"{entry['name']}.json").read_text())
     assert meta["objects"] == json.loads(json.dumps(v.metadata()["objects"]))
 
