@@ -275,6 +275,16 @@ def test_data_samples_regenerate_identically() -> None:
     assert meta["objects"] == json.loads(json.dumps(v.metadata()["objects"]))
 
 
+def test_constraints_pin_the_versions_the_samples_were_generated_with() -> None:
+    """``make`` installs with ``constraints.txt``: it must pin the NumPy, OpenCV and Pillow that
+    drew ``data_samples/synthetic`` (its manifest says which), or a fresh clone regenerates other pixels."""
+    recorded = json.loads((SAMPLES / "manifest.json").read_text())["versions"]
+    pins = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text().split() if "==" in line)
+    assert pins["numpy"] == recorded["numpy"]
+    assert pins["pillow"] == recorded["pillow"]
+    assert pins["opencv-python"].startswith(recorded["opencv"] + "."), (pins["opencv-python"], recorded["opencv"])
+
+
 def test_data_samples_contain_the_hard_cases() -> None:
     for split in ("train", "val"):
         res = json.loads((SAMPLES / "manifest.json").read_text())["resolution"]
