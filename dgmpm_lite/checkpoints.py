@@ -109,14 +109,22 @@ def dequantize_state(state: dict) -> dict:
 SHIPPED_CHECKPOINTS = {
     "synthetic": "data_samples/checkpoints/dgmpm_synthetic.pt",
     "davis": "data_samples/checkpoints/dgmpm_davis.pt",
+    "multi": "data_samples/checkpoints/dgmpm_multi.pt",
 }
 """The shipped models, by the name that may replace a path anywhere a checkpoint is asked for.
 
 * ``synthetic``: ResNet-18 from scratch on the synthetic train split (``--config cpu``); the
   notebooks' default, fast and right for the generated videos.
 * ``davis``: EfficientNet-Lite0 from ImageNet, trained on 24 DAVIS-2016 train sequences
-  (``--config davis_cpu``); ``dgmpm-lite segment``'s default, for real footage. Its weights
-  derive from DAVIS (CC BY-NC 4.0): non-commercial use.
+  (``--config davis_cpu``): one salient object per video, so it follows what is salient.
+  The starting point of ``multi`` and of the ablation variants.
+* ``multi``: ``davis`` trained further on multi-object clips painted with DAVIS cut-outs
+  (several targets, look-alikes, salient non-targets, occlusions) and real DAVIS clips,
+  unrolled with its own previous masks (``--config davis_multi_cpu``); ``dgmpm-lite
+  segment``'s default, for real footage: it follows the objects it was given.
+
+The weights of ``davis`` and ``multi`` derive from DAVIS (CC BY-NC 4.0): non-commercial use,
+with credit to the DAVIS authors.
 """
 
 
@@ -124,7 +132,7 @@ DEFAULT_CHECKPOINT = SHIPPED_CHECKPOINTS["synthetic"]
 """The notebooks' model (and ``compare``'s, whose default data is the synthetic set)."""
 
 
-REAL_FOOTAGE_CHECKPOINT = SHIPPED_CHECKPOINTS["davis"]
+REAL_FOOTAGE_CHECKPOINT = SHIPPED_CHECKPOINTS["multi"]
 """``dgmpm-lite segment``'s model: real videos are what people bring to it."""
 
 
@@ -154,7 +162,7 @@ def load_default_model(
 ) -> DGMPM:
     """:func:`load_model` on :func:`default_checkpoint` (what the notebooks use).
 
-    Without ``path``: the synthetic model, or the DAVIS one with ``real_footage=True`` (a
+    Without ``path``: the synthetic model, or the real-footage one (``multi``) with ``real_footage=True`` (a
     notebook pointed at DAVIS frames or your own video).
     """
     return load_model(default_checkpoint(path, REAL_FOOTAGE_CHECKPOINT if real_footage else DEFAULT_CHECKPOINT), device)

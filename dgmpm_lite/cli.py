@@ -502,8 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--checkpoint",
         default="",
-        help=f"model file, or a shipped model: davis (default, real footage: {REAL_FOOTAGE_CHECKPOINT}) "
-        f"or synthetic ({DEFAULT_CHECKPOINT})",
+        help=f"model file, or a shipped model: multi (default, real footage: {REAL_FOOTAGE_CHECKPOINT}), "
+        f"davis (its single-object predecessor) or synthetic ({DEFAULT_CHECKPOINT})",
     )
     p.add_argument("--method", default="dgmpm", choices=["dgmpm", "flow", "copy"], help="DGMPM or a baseline")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)

@@ -51,7 +51,7 @@ def test_exploration_lab_on_held_out_davis_frames(shared_data, tmp_path):
     assert len(written) >= 2
 
 
-def test_real_footage_default_is_the_davis_model(monkeypatch):
+def test_real_footage_default_is_the_multi_object_model(monkeypatch):
     import dgmpm_lite.checkpoints as checkpoints
 
     loaded = []
@@ -59,7 +59,7 @@ def test_real_footage_default_is_the_davis_model(monkeypatch):
     checkpoints.load_default_model(real_footage=True)
     checkpoints.load_default_model()
     checkpoints.load_default_model("davis")
-    assert loaded == ["dgmpm_davis.pt", "dgmpm_synthetic.pt", "dgmpm_davis.pt"]
+    assert loaded == ["dgmpm_multi.pt", "dgmpm_synthetic.pt", "dgmpm_davis.pt"]
 
 
 @pytest.mark.slow
