@@ -236,7 +236,7 @@ def test_ablation_reuse_names_a_variant_and_a_model(tmp_path, capsys, monkeypatc
         assert "--reuse wants" in err or "unknown variants ['NOPE']" in err
 
 
-def test_segment_uses_the_davis_model_unless_told_otherwise(clip, tmp_path, monkeypatch):
+def test_segment_uses_the_multi_object_model_unless_told_otherwise(clip, tmp_path, monkeypatch):
     import dgmpm_lite.checkpoints as checkpoints
 
     loaded = []
@@ -248,7 +248,8 @@ def test_segment_uses_the_davis_model_unless_told_otherwise(clip, tmp_path, monk
     base = ["segment", "--frames", str(frames_dir), "--first-mask", str(gt_dir / "00000.png")]
     assert main(base + ["--out", str(tmp_path / "a")]) == 0
     assert main(base + ["--out", str(tmp_path / "b"), "--checkpoint", "synthetic"]) == 0
-    assert loaded == ["dgmpm_davis.pt", "dgmpm_synthetic.pt"]
+    assert main(base + ["--out", str(tmp_path / "c"), "--checkpoint", "davis"]) == 0
+    assert loaded == ["dgmpm_multi.pt", "dgmpm_synthetic.pt", "dgmpm_davis.pt"]
     assert len(list((tmp_path / "a").glob("*.png"))) == 6
 
 
