@@ -162,8 +162,8 @@ def load_default_model(
 ) -> DGMPM:
     """:func:`load_model` on :func:`default_checkpoint` (what the notebooks use).
 
-    Without ``path``: the synthetic model, or the real-footage one (``multi``) with ``real_footage=True`` (a
-    notebook pointed at DAVIS frames or your own video).
+    Without ``path``: the synthetic model, or the real-footage one (``multi``) with
+    ``real_footage=True`` (a notebook pointed at DAVIS frames or your own video).
     """
     return load_model(default_checkpoint(path, REAL_FOOTAGE_CHECKPOINT if real_footage else DEFAULT_CHECKPOINT), device)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -241,8 +240,6 @@ def test_data_samples_regenerate_identically() -> None:
     versions (a user's own install) the labels must still be identical and the decoded pixels
     close: OpenCV 5.1 against 5.0 moves them by about 5 grey levels on average.
     """
-    import PIL
-
     manifest = json.loads((SAMPLES / "manifest.json").read_text())
     entry = manifest["splits"]["val"][0]
     res = manifest["resolution"]
@@ -251,7 +248,7 @@ def test_data_samples_regenerate_identically() -> None:
     v = generate_video(cfg, entry["seed"], name=entry["name"])
     import io as _io
 
-    installed = {"numpy": np.__version__, "opencv": cv2.__version__, "pillow": PIL.__version__}
+    installed = syn.library_versions()
     same_versions = manifest["versions"] == installed
     for t in range(len(v)):
         np.testing.assert_array_equal(

@@ -78,6 +78,13 @@ from .sequence import InMemorySequence
 GENERATOR_VERSION = 1
 """Bumped whenever a change alters the pixels produced for a given seed and config."""
 
+
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries the pixels depend on (NumPy's random streams, OpenCV's
+    warps and blurs, Pillow's JPEG encoder), as a generated set's manifest records them."""
+    return {"numpy": np.__version__, "opencv": cv2.__version__, "pillow": PIL.__version__}
+
+
 SHAPE_FAMILIES = ("blob", "ellipse", "polygon", "star")
 TEXTURE_KINDS = ("stripes", "checker", "noise", "spots", "gradient")
 STATES = ("visible", "partly_occluded", "occluded", "partly_out", "out_of_frame")
@@ -1205,7 +1212,7 @@ def generate_dataset(
         "config": config.to_dict(),
         **({"source": source.describe()} if source is not None else {}),
         "splits": {},
-        "versions": {"numpy": np.__version__, "opencv": cv2.__version__, "pillow": PIL.__version__},
+        "versions": library_versions(),
         "layout": "DAVIS-2017: JPEGImages/<res>/<seq>/NNNNN.jpg, Annotations/<res>/<seq>/NNNNN.png (palette ids 1..K), "
         "Instances/<res>/<seq>/NNNNN.png (all instances), Metadata/<res>/<seq>.json, ImageSets/<split>.txt",
     }
