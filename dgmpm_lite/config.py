@@ -266,7 +266,12 @@ PRESETS: dict[str, dict] = {
         init="davis",
         freeze_bn=True,
         loss="bootstrap",
-        stages=[Stage("clip", "clip", 1400, 1e-4), Stage("clip-finetune", "clip", 200, 3e-5)],
+        stages=[
+            Stage("clip", "clip", 1400, 1e-4),
+            Stage("clip-finetune", "clip", 200, 3e-5),
+            Stage("clip-2", "clip", 1000, 5e-5),
+            Stage("clip-2-finetune", "clip", 200, 2e-5),
+        ],
         val_data="../shared/data/DAVIS2016-train-240p",
         val_split="data_samples/davis2016_split/val.txt",
         val_every=0,

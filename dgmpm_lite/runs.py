@@ -53,7 +53,10 @@ def open_run_folder(out: Path, cfg: TrainConfig, overwrite: bool) -> dict | None
     remove_stale_temporaries(out)
     if not overwrite and ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path)
-        diffs = config_differences(ckpt.get("config", {}), cfg.to_dict())
+        saved, wanted = ckpt.get("config", {}), cfg.to_dict()
+        if extends_stages(saved, wanted):  # trained longer: compare the rest as if not
+            wanted = {**wanted, "stages": wanted["stages"][: len(saved["stages"])]}
+        diffs = config_differences(saved, wanted)
         if diffs:
             raise ValueError(
                 f"{ckpt_path} was made with another config ({'; '.join(diffs)}); "
@@ -72,6 +75,13 @@ def open_run_folder(out: Path, cfg: TrainConfig, overwrite: bool) -> dict | None
         (out / name).unlink(missing_ok=True)
     atomic_write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2))
     return None
+
+
+def extends_stages(saved: dict, wanted: dict) -> bool:
+    """Whether ``wanted`` is the saved config's schedule with stages appended: a run that is
+    resumed (even when finished) to be trained longer keeps its checkpoint and goes on."""
+    old, new = saved.get("stages", []), wanted.get("stages", [])
+    return len(new) > len(old) and new[: len(old)] == old
 
 
 def _same_run(config_json: Path, cfg: TrainConfig) -> bool:
