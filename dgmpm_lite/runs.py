@@ -47,7 +47,9 @@ def open_run_folder(out: Path, cfg: TrainConfig, overwrite: bool) -> dict | None
     disagreeing: ``--overwrite`` deletes the old checkpoint before anything else and writes
     the new ``config.json`` last; without it, a folder holding another run's files and no
     checkpoint is refused, and one holding this run's ``config.json`` (an earlier start of
-    the same command, stopped before its first checkpoint) starts again.
+    the same command, stopped before its first checkpoint) starts again. A config that is
+    the checkpoint's with stages appended (:func:`extends_stages`) resumes it: a finished run
+    trained longer.
     """
     ckpt_path = out / "last.pt"
     remove_stale_temporaries(out)

@@ -11,7 +11,7 @@ import torch
 
 import dgmpm_lite.device
 from dgmpm_lite.checkpoints import export_model, load_checkpoint, load_model
-from dgmpm_lite.config import TrainConfig, load_config
+from dgmpm_lite.config import Stage, TrainConfig, load_config
 from dgmpm_lite.train import train
 
 TINY = dict(size=(48, 64), batch_size=2, synthetic={"num_frames": 6}, val_data="", checkpoint_every=1, num_workers=0)
@@ -49,6 +49,25 @@ def test_checkpoint_from_another_config_is_refused(tmp_path):
         ValueError, match="was made with another config.*attention: checkpoint 'spatial' vs config 'none'"
     ):
         train(tiny_config(attention="none"), tmp_path, progress=False)
+
+
+def test_a_finished_run_given_more_stages_goes_on_to_the_same_end(tmp_path):
+    # "train longer": the same command with stages appended resumes a finished run
+    short = tiny_config()
+    longer = tiny_config(stages=[*short.stages, Stage("more", "video", 2, 5e-4)])
+    straight = train(longer, tmp_path / "a", progress=False)
+    train(short, tmp_path / "b", progress=False)
+    assert load_checkpoint(tmp_path / "b" / "last.pt")["global_step"] == 4
+    extended = train(longer, tmp_path / "b", progress=False)
+    assert load_checkpoint(extended)["global_step"] == 6
+    a, b = load_checkpoint(straight)["model"], load_checkpoint(extended)["model"]
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    assert read_losses(tmp_path / "a" / "train_log.csv") == read_losses(tmp_path / "b" / "train_log.csv")
+    # changing a stage it has trained is another run
+    changed = tiny_config(stages=[Stage("static", "static", 2, 1e-2), *longer.stages[1:]])
+    with pytest.raises(ValueError, match="was made with another config.*stages"):
+        train(changed, tmp_path / "b", progress=False)
 
 
 def test_learns_on_synthetic_video_triplets(tmp_path):
