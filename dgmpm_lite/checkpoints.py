@@ -197,7 +197,8 @@ def model_from_checkpoint(ckpt: dict, path: str | os.PathLike, device: str | tor
 
 
 def working_short_side(ckpt: dict) -> int | None:
-    """The short side of the frames a checkpoint's model was trained on (inference runs there).
+    """The short side inference runs a checkpoint's model at: its config's ``working_size``
+    where set, else the short side of the frames it was trained on.
 
     A training checkpoint records its config; an exported one the config it was trained with.
     """
@@ -207,7 +208,10 @@ def working_short_side(ckpt: dict) -> int | None:
             cfg = json.loads(ckpt.get("meta", "{}")).get("trained_with", {})
         except (TypeError, json.JSONDecodeError):
             cfg = {}
-    size = (cfg or {}).get("size")
+    cfg = cfg or {}
+    if cfg.get("working_size"):
+        return int(cfg["working_size"])
+    size = cfg.get("size")
     return int(min(size)) if size else None
 
 

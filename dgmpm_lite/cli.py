@@ -206,7 +206,10 @@ def _train(args) -> int:
     if args.export:
         from .checkpoints import export_model
 
-        print(f"exported: {export_model(path, args.export, overwrite=args.overwrite, precision=args.precision)}")
+        # this command's config: the checkpoint's, with this command's runtime keys (working_size)
+        meta = {"trained_with": cfg.to_dict()}
+        exported = export_model(path, args.export, meta, overwrite=args.overwrite, precision=args.precision)
+        print(f"exported: {exported}")
     return 0
 
 

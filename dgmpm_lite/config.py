@@ -70,6 +70,8 @@ class TrainConfig(DGMPMConfig):
     val_every: int = 0
     val_max_frames: int = 0  # 0 = all frames
     checkpoint_every: int = 100
+    # inference: the short side the exported model runs at (0 = the training frames' short side)
+    working_size: int = 0
     # where and how (not part of the run's identity)
     num_workers: int = 2
     device: str = "auto"
@@ -85,6 +87,7 @@ class TrainConfig(DGMPMConfig):
         "val_every",
         "val_max_frames",
         "checkpoint_every",
+        "working_size",
     )
 
     @property
@@ -145,6 +148,11 @@ class TrainConfig(DGMPMConfig):
             raise ValueError("clip_length and max_objects must be >= 1")
         if not 0 <= self.freeze_encoder <= 5:
             raise ValueError(f"freeze_encoder counts the encoder's five levels (0 to 5), got {self.freeze_encoder}")
+        if self.working_size != 0 and self.working_size < 32:
+            raise ValueError(
+                f"working_size must be a short side in pixels (>= 32), or 0 for the training frames' short "
+                f"side; got {self.working_size}"
+            )
         if not 0 <= self.real_fraction <= 1:
             raise ValueError(f"real_fraction must be in [0, 1], got {self.real_fraction}")
         if self.real_fraction > 0 and self.data == "synthetic":
@@ -263,6 +271,7 @@ PRESETS: dict[str, dict] = {
         clip_length=3,
         max_objects=4,
         real_fraction=0.25,
+        working_size=240,  # trained at 160, it segments best at 240 (docs/RESULTS.md)
         init="davis",
         freeze_bn=True,
         loss="bootstrap",

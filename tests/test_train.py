@@ -1,6 +1,7 @@
 """Training: it learns, resumes exactly, refuses foreign checkpoints, runs under torchrun."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -68,6 +69,21 @@ def test_a_finished_run_given_more_stages_goes_on_to_the_same_end(tmp_path):
     changed = tiny_config(stages=[Stage("static", "static", 2, 1e-2), *longer.stages[1:]])
     with pytest.raises(ValueError, match="was made with another config.*stages"):
         train(changed, tmp_path / "b", progress=False)
+
+
+def test_working_size_is_recorded_with_the_model_and_may_change_on_resume(tmp_path):
+    from dgmpm_lite.cli import main
+
+    cfg = tiny_config()
+    train(cfg, tmp_path / "run", progress=False)
+    assert load_model(tmp_path / "run" / "last.pt").working_short_side == 48  # min(size)
+    # a finished run exported again with another working size: same weights, new default size
+    (tmp_path / "cfg.json").write_text(json.dumps({**cfg.to_dict(), "working_size": 96}))
+    args = ["train", "--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / "run")]
+    assert main([*args, "--export", str(tmp_path / "m.pt")]) == 0
+    assert load_model(tmp_path / "m.pt").working_short_side == 96
+    with pytest.raises(ValueError, match="working_size must be a short side in pixels"):
+        tiny_config(working_size=8)
 
 
 def test_learns_on_synthetic_video_triplets(tmp_path):
