@@ -17,7 +17,8 @@ objects never claim the same pixel as guidance).
 **Working size.** A model sees objects at the scale it was trained at: one trained on frames
 with a short side of 160 pixels finds a 480p object two or three times too large. So frames
 are resized to the model's *working size* (the short side recorded with a shipped or
-trained checkpoint, ``model.working_short_side``; ``working_size=`` overrides it, 0 = the
+trained checkpoint, ``model.working_short_side``: the short side it was trained at unless its
+training config's ``working_size`` names another; ``working_size=`` overrides it, 0 = the
 frames' own size), and the foreground probabilities are upsampled back to the frame's own
 size before the fusion, so the masks come out at the input's native size. The previous
 masks are fused at the working size, where the model reads them. Only the current frame and the previous
