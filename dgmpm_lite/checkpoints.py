@@ -171,7 +171,7 @@ def load_default_model(
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> DGMPM:
     """Build a :class:`DGMPM` from a checkpoint (training or exported), in float32, eval mode.
 
-    The model carries ``working_short_side``, the short side it was trained at, which
+    The model carries ``working_short_side`` (:func:`working_short_side`), which
     :class:`~dgmpm_lite.infer.VideoSegmenter` runs it at (see :mod:`dgmpm_lite.infer`).
     """
     return model_from_checkpoint(load_checkpoint(path), path, device)

@@ -73,7 +73,8 @@ def _check_output_folder(path, flag: str) -> None:
 DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda, cuda:N or mps"
 WORKING_SIZE_HELP = (
     "short side in pixels that DGMPM runs at; masks come back at the video's own size "
-    "(default: the short side the model was trained at; 0 = the video's own size)"
+    "(default: the model's recorded working size, the short side it was trained at unless its "
+    "training config set working_size; 0 = the video's own size)"
 )
 
 
@@ -216,10 +217,10 @@ def _train(args) -> int:
 def _resume_hint(cfg, ckpt_path, overwrite: bool) -> str:
     """What to run after Ctrl-C: resume only if the checkpoint there is this run's."""
     from .checkpoints import load_checkpoint
-    from .config import config_differences
+    from .runs import resume_differences
 
     try:
-        ours = not config_differences(load_checkpoint(ckpt_path).get("config", {}), cfg.to_dict())
+        ours = not resume_differences(load_checkpoint(ckpt_path).get("config", {}), cfg)
     except (FileNotFoundError, ValueError):
         ours = False
     if not ours:

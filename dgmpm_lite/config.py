@@ -70,7 +70,8 @@ class TrainConfig(DGMPMConfig):
     val_every: int = 0
     val_max_frames: int = 0  # 0 = all frames
     checkpoint_every: int = 100
-    # inference: the short side the exported model runs at (0 = the training frames' short side)
+    # inference: the short side the exported model runs at (0 = the training frames' short side);
+    # a runtime key, so a finished run re-run with another value exports with it (last.pt keeps its own)
     working_size: int = 0
     # where and how (not part of the run's identity)
     num_workers: int = 2
@@ -133,6 +134,9 @@ class TrainConfig(DGMPMConfig):
                     raise ValueError(f"{f.name} must be a whole number, got {value!r}")
         if not self.stages:
             raise ValueError("a training config needs at least one stage")
+        names = [s.name for s in self.stages]
+        if len(set(names)) < len(names):
+            raise ValueError(f"stage names must differ (each stage's data is seeded by its place), got {names}")
         for s in self.stages:
             if s.kind not in STAGE_KINDS:
                 raise ValueError(f"stage {s.name!r}: kind must be one of {STAGE_KINDS}, got {s.kind!r}")
@@ -271,7 +275,7 @@ PRESETS: dict[str, dict] = {
         clip_length=3,
         max_objects=4,
         real_fraction=0.25,
-        working_size=240,  # trained at 160, it segments best at 240 (docs/RESULTS.md)
+        working_size=240,  # trained at 160, it segments better at 240 than at 160 (docs/RESULTS.md)
         init="davis",
         freeze_bn=True,
         loss="bootstrap",

@@ -155,7 +155,7 @@ def visible_frames(maps: VideoMaps, obj: int, k: int = 4, min_fraction: float = 
 
 
 def at_working_size(sequence, model) -> VideoSequence:
-    """A video at the size ``model`` was trained at, to probe the model by hand
+    """A video at ``model``'s working size (where inference runs it), to probe the model by hand
     (``model.encode_target``, ``model.segment``...) on objects at the scale it learnt them,
     as inference (:class:`~dgmpm_lite.infer.VideoSegmenter`) runs it.
 

@@ -55,10 +55,7 @@ def open_run_folder(out: Path, cfg: TrainConfig, overwrite: bool) -> dict | None
     remove_stale_temporaries(out)
     if not overwrite and ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path)
-        saved, wanted = ckpt.get("config", {}), cfg.to_dict()
-        if extends_stages(saved, wanted):  # trained longer: compare the rest as if not
-            wanted = {**wanted, "stages": wanted["stages"][: len(saved["stages"])]}
-        diffs = config_differences(saved, wanted)
+        diffs = resume_differences(ckpt.get("config", {}), cfg)
         if diffs:
             raise ValueError(
                 f"{ckpt_path} was made with another config ({'; '.join(diffs)}); "
@@ -83,7 +80,16 @@ def extends_stages(saved: dict, wanted: dict) -> bool:
     """Whether ``wanted`` is the saved config's schedule with stages appended: a run that is
     resumed (even when finished) to be trained longer keeps its checkpoint and goes on."""
     old, new = saved.get("stages", []), wanted.get("stages", [])
-    return len(new) > len(old) and new[: len(old)] == old
+    return bool(old) and len(new) > len(old) and new[: len(old)] == old
+
+
+def resume_differences(saved: dict, cfg: TrainConfig) -> list[str]:
+    """Why a checkpoint saved with config ``saved`` cannot be resumed by ``cfg`` (empty: it can).
+    Runtime keys may differ, and ``cfg`` may append stages (:func:`extends_stages`)."""
+    wanted = cfg.to_dict()
+    if extends_stages(saved, wanted):  # trained longer: compare the rest as if not
+        wanted = {**wanted, "stages": wanted["stages"][: len(saved["stages"])]}
+    return config_differences(saved, wanted)
 
 
 def _same_run(config_json: Path, cfg: TrainConfig) -> bool:

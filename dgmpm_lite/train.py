@@ -253,7 +253,8 @@ def train(
     """Run (or resume) the training described by ``cfg`` into ``out_dir``; returns ``last.pt``.
 
     ``out_dir/last.pt`` present: the run resumes from it (its config must match ``cfg``; the
-    logs are cut back to its step; a finished run changes nothing), unless ``overwrite=True``,
+    logs are cut back to its step; a finished run changes nothing unless ``cfg`` appends stages
+    to its schedule, which trains it longer), unless ``overwrite=True``,
     which starts again from scratch. A folder holding another run's files but no checkpoint
     raises ``FileExistsError`` unless ``overwrite=True`` (:func:`open_run_folder`).
     ``max_steps`` stops after that many optimiser steps in this call (used to test resuming).

@@ -194,3 +194,20 @@ def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys, saved, overwri
     assert main(["train", *TINY, "--out", str(tmp_path / "run")] + (["--overwrite"] if overwrite else [])) == 130
     err = capsys.readouterr().err
     assert hint in err and "Traceback" not in err
+
+
+def test_ctrl_c_on_a_finished_run_given_more_stages_says_resume(tmp_path, monkeypatch, capsys):
+    # interrupted before the longer run's first checkpoint: last.pt is still the short run's,
+    # and the same command goes on from it
+    from dgmpm_lite.cli import main
+
+    assert main(["train", *TINY, "--out", str(tmp_path / "run")]) == 0
+    longer = [*TINY[:-1], TINY[-1][:-1] + ', {"name": "more", "kind": "video", "steps": 2, "lr": 0.001}]']
+
+    def interrupted(cfg, out, overwrite=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "train", interrupted)
+    capsys.readouterr()
+    assert main(["train", *longer, "--out", str(tmp_path / "run")]) == 130
+    assert "rerun the same command to resume from its last checkpoint" in capsys.readouterr().err

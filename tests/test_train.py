@@ -52,26 +52,31 @@ def test_checkpoint_from_another_config_is_refused(tmp_path):
         train(tiny_config(attention="none"), tmp_path, progress=False)
 
 
-def test_a_finished_run_given_more_stages_goes_on_to_the_same_end(tmp_path):
-    # "train longer": the same command with stages appended resumes a finished run
+@pytest.mark.parametrize("stopped_at", [4, 3], ids=["finished", "mid-stage"])
+def test_a_run_given_more_stages_goes_on_to_the_same_end(tmp_path, capsys, stopped_at):
+    # "train longer": the same command with stages appended resumes the run, finished or not
     short = tiny_config()
     longer = tiny_config(stages=[*short.stages, Stage("more", "video", 2, 5e-4)])
     straight = train(longer, tmp_path / "a", progress=False)
-    train(short, tmp_path / "b", progress=False)
-    assert load_checkpoint(tmp_path / "b" / "last.pt")["global_step"] == 4
+    train(short, tmp_path / "b", max_steps=stopped_at, progress=False)
+    assert load_checkpoint(tmp_path / "b" / "last.pt")["global_step"] == stopped_at
+    capsys.readouterr()
     extended = train(longer, tmp_path / "b", progress=False)
+    assert f"resuming from {tmp_path / 'b' / 'last.pt'} at step {stopped_at}" in capsys.readouterr().out
     assert load_checkpoint(extended)["global_step"] == 6
     a, b = load_checkpoint(straight)["model"], load_checkpoint(extended)["model"]
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
     assert read_losses(tmp_path / "a" / "train_log.csv") == read_losses(tmp_path / "b" / "train_log.csv")
-    # changing a stage it has trained is another run
-    changed = tiny_config(stages=[Stage("static", "static", 2, 1e-2), *longer.stages[1:]])
+    # changing a stage it has trained is another run, even when stages are appended too
+    changed = tiny_config(stages=[Stage("static", "static", 2, 1e-2), *longer.stages[1:], Stage("x", "video", 1, 1e-4)])
     with pytest.raises(ValueError, match="was made with another config.*stages"):
         train(changed, tmp_path / "b", progress=False)
+    with pytest.raises(ValueError, match="stage names must differ"):
+        tiny_config(stages=[*short.stages, short.stages[-1]])
 
 
-def test_working_size_is_recorded_with_the_model_and_may_change_on_resume(tmp_path):
+def test_working_size_is_recorded_with_the_model_and_a_finished_run_exports_a_new_one(tmp_path):
     from dgmpm_lite.cli import main
 
     cfg = tiny_config()

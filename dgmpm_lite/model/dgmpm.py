@@ -146,7 +146,8 @@ class DGMPM(nn.Module):
         self.use_distance = bool(use_distance)
         self.use_prev_mask = bool(use_prev_mask)
         self.working_short_side: int | None = None
-        """Short side of the frames the model was trained on; set when loaded from a checkpoint
+        """Short side inference runs the model at: that of the frames it was trained on unless its
+        training config set ``working_size``; set when loaded from a checkpoint
         (:mod:`dgmpm_lite.infer` runs the model at that scale). Not part of :attr:`config`."""
         self.features = FeatureExtractor(backbone, weights, embed_dim, with_embedding=self.use_distance)
         self.decoder = FeatureIntegrationNetwork(
