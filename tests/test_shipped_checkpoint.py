@@ -57,7 +57,7 @@ def test_real_footage_checkpoints_are_shipped_small_and_reachable_by_name(name):
     model = load_model(path)  # no download: the ImageNet weights are not needed to load it
     assert model.config["backbone"] == "efficientnet_lite0"
     assert model.config["use_distance"] and model.config["use_prev_mask"]
-    # dgmpm_multi.pt was trained at 160 like dgmpm_davis.pt but records 240, where it segments best
+    # dgmpm_multi.pt was trained at 160 like dgmpm_davis.pt but records 240, where it segments better
     assert model.working_short_side == {"davis": 160, "multi": 240}[name]
 
 
