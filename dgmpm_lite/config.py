@@ -27,6 +27,14 @@ class Stage:
     kind: str  # "static" (single images, IV-B-1 stage 1), "video" (stages 2-3) or "clip" (own predictions)
     steps: int
     lr: float
+    # share of a clip stage's generated videos drawn with procedural textures instead of the
+    # config's real cut-outs (``objects``): keeps what the synthetic videos teach
+    procedural: float = 0.0
+
+
+def canonical_stages(stages: list) -> list[dict]:
+    """Stages as plain dicts with every field (a stage saved before a field existed gets its default)."""
+    return [dataclasses.asdict(s if isinstance(s, Stage) else Stage(**s)) for s in stages]
 
 
 STAGE_KINDS = ("static", "video", "clip")
@@ -142,6 +150,13 @@ class TrainConfig(DGMPMConfig):
                 raise ValueError(f"stage {s.name!r}: kind must be one of {STAGE_KINDS}, got {s.kind!r}")
             if s.steps < 0 or s.lr <= 0:
                 raise ValueError(f"stage {s.name!r}: steps must be >= 0 and lr > 0")
+            if not 0 <= s.procedural <= 1:
+                raise ValueError(f"stage {s.name!r}: procedural is a share in [0, 1], got {s.procedural}")
+            if s.procedural > 0 and (s.kind != "clip" or not self.objects):
+                raise ValueError(
+                    f"stage {s.name!r}: procedural mixes procedural videos into a clip stage's cut-out videos; "
+                    "it needs kind 'clip' and objects (real cut-outs); set it to 0 otherwise"
+                )
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if not 0 < self.hard_fraction <= 1:
@@ -330,4 +345,6 @@ def config_differences(a: dict, b: dict) -> list[str]:
     keys = sorted((set(a) | set(b)) - set(TrainConfig.RUNTIME_KEYS))
     va = {k: a.get(k, defaults.get(k)) for k in keys}
     vb = {k: b.get(k, defaults.get(k)) for k in keys}
+    if "stages" in keys:
+        va["stages"], vb["stages"] = canonical_stages(va["stages"]), canonical_stages(vb["stages"])
     return [f"{k}: checkpoint {va[k]!r} vs config {vb[k]!r}" for k in keys if va[k] != vb[k]]

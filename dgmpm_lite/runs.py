@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from .checkpoints import atomic_write_text, load_checkpoint, temporary_path
-from .config import TrainConfig, config_differences
+from .config import TrainConfig, canonical_stages, config_differences
 
 RUN_LOGS = ("train_log.csv", "val_log.csv")
 
@@ -79,7 +79,7 @@ def open_run_folder(out: Path, cfg: TrainConfig, overwrite: bool) -> dict | None
 def extends_stages(saved: dict, wanted: dict) -> bool:
     """Whether ``wanted`` is the saved config's schedule with stages appended: a run that is
     resumed (even when finished) to be trained longer keeps its checkpoint and goes on."""
-    old, new = saved.get("stages", []), wanted.get("stages", [])
+    old, new = canonical_stages(saved.get("stages", [])), canonical_stages(wanted.get("stages", []))
     return bool(old) and len(new) > len(old) and new[: len(old)] == old
 
 

@@ -44,14 +44,14 @@ def validation_videos(cfg: TrainConfig):
     return DavisDataset(resolve_path(cfg.val_data), split=resolve_split(cfg.val_split))
 
 
-def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = None):
+def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = None, painted: bool = True):
     """The training videos: the endless synthetic generator (painted with ``cfg.objects``'s
-    real cut-outs when given) or a DAVIS folder."""
+    real cut-outs when given, unless ``painted`` is false) or a DAVIS folder."""
     data = data or cfg.data
     if data == "synthetic":
         synth = SyntheticConfig(**{"height": cfg.size[0], "width": cfg.size[1], **cfg.synthetic})
         objects = None
-        if cfg.objects:
+        if cfg.objects and painted:
             spec = cfg.objects
             objects = CutoutSource(
                 resolve_path(spec["root"]), resolve_split(spec["split"]), int(spec.get("frame_step", 5))
@@ -94,7 +94,8 @@ def synthetic_stills(source: SyntheticVideoSource, count: int = STILLS) -> list[
 
 def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
     """The dataset of one stage, ``length`` samples: static or video triplets, or clips (mixed
-    with real clips by ``real_fraction``); seeded by the run's seed and the stage's index."""
+    with real clips by ``real_fraction``, their generated videos with procedural ones by the
+    stage's ``procedural``); seeded by the run's seed and the stage's index."""
     seed = cfg.seed * 1000 + cfg.stages.index(stage)
     if stage.kind == "clip":
         kw = dict(
@@ -106,6 +107,9 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
             seed=seed,
         )
         generated = None if cfg.real_fraction >= 1 else ClipDataset(video_source(cfg, data="synthetic"), **kw)
+        if generated is not None and stage.procedural > 0:
+            plain = ClipDataset(video_source(cfg, data="synthetic", painted=False), **kw)
+            generated = _Interleave(generated, plain, stage.procedural)
         real = ClipDataset(video_source(cfg), **kw) if cfg.real_fraction > 0 else None
         return (
             generated

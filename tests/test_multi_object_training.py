@@ -15,7 +15,9 @@ from dgmpm_lite.data.samples import ClipDataset
 from dgmpm_lite.data.synthetic import generate_dataset, sample_scene
 from dgmpm_lite.infer import VideoSegmenter, segment_video
 from dgmpm_lite.model import DGMPM
+from dgmpm_lite.runs import extends_stages, resume_differences
 from dgmpm_lite.train import aggregate_objects, freeze_encoder_levels, init_weights, segmentation_loss, train
+from dgmpm_lite.train_data import stage_dataset, video_source
 
 
 @pytest.fixture
@@ -239,6 +241,38 @@ def test_clip_training_config_checks():
         load_config("smoke", clip_length=0)
     with pytest.raises(ValueError, match="freeze_encoder counts the encoder's five levels"):
         load_config("smoke", freeze_encoder=6)
+    clip = {"name": "clip", "kind": "clip", "steps": 1, "lr": 1e-3}
+    with pytest.raises(ValueError, match="procedural is a share in"):
+        load_config("smoke", objects={"root": "x", "split": "y"}, stages=[{**clip, "procedural": 1.5}])
+    with pytest.raises(ValueError, match="needs kind 'clip' and objects"):
+        load_config("smoke", stages=[{**clip, "procedural": 0.5}])
+    with pytest.raises(ValueError, match="needs kind 'clip' and objects"):
+        load_config("smoke", objects={"root": "x", "split": "y"}, stages=[{**clip, "kind": "video", "procedural": 0.5}])
+
+
+def test_a_clip_stage_mixes_procedural_videos_into_its_cut_out_videos(fake_davis):
+    objects = {"root": str(fake_davis), "split": str(fake_davis / "train.txt"), "frame_step": 2}
+    stage = {"name": "mix", "kind": "clip", "steps": 4, "lr": 1e-3, "procedural": 0.5}
+    cfg = load_config("smoke", size=(48, 64), synthetic={"num_frames": 6}, objects=objects, stages=[stage])
+    mixed = stage_dataset(cfg, cfg.stages[0], 6)
+    kw = dict(size=(48, 64), length=6, clip_length=cfg.clip_length, max_objects=cfg.max_objects, seed=0)
+    painted = ClipDataset(video_source(cfg, data="synthetic"), **kw)
+    plain = ClipDataset(video_source(cfg, data="synthetic", painted=False), **kw)
+    for i in range(6):  # every second clip is procedural
+        want, other = (plain, painted) if i % 2 else (painted, plain)
+        torch.testing.assert_close(mixed[i]["frames"], want[i]["frames"])
+        assert not torch.equal(mixed[i]["frames"], other[i]["frames"])
+
+
+def test_a_checkpoint_saved_before_stages_had_procedural_still_resumes():
+    cfg = load_config("smoke")
+    saved = cfg.to_dict()
+    saved["stages"] = [{k: v for k, v in s.items() if k != "procedural"} for s in saved["stages"]]
+    assert resume_differences(saved, cfg) == []
+    longer = load_config("smoke", stages=[*saved["stages"], {"name": "more", "kind": "video", "steps": 2, "lr": 1e-4}])
+    assert extends_stages(saved, longer.to_dict()) and resume_differences(saved, longer) == []
+    changed = load_config("smoke", stages=[{**saved["stages"][0], "lr": 0.5}, saved["stages"][1]])
+    assert resume_differences(saved, changed)
 
 
 def test_inference_runs_at_the_working_size_and_answers_at_native_size():
