@@ -15,12 +15,14 @@ from dgmpm_lite.data import (
     LazySyntheticSequence,
     SyntheticConfig,
     generate_video,
+    photos,
     read_image,
     read_label_png,
     sets,
     write_davis,
 )
 from dgmpm_lite.data import synthetic as syn
+from dgmpm_lite.data.photos import PHOTO_TEXTURES
 from dgmpm_lite.viz import ROLE_STYLES, plot_synthetic_videos, readability_problems, savefig, video_grid
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,6 +60,42 @@ def test_textures_are_not_flat() -> None:
         assert pix.std(axis=0).max() > 4.0, f"object {oid} looks flat"
     bg = v.frames[0][v.instances[0] == 0].astype(float)
     assert bg.std(axis=0).max() > 4.0
+
+
+def test_photo_textures_are_crops_of_the_shipped_photos() -> None:
+    colours = np.array([[20, 40, 200], [240, 200, 10]], np.float32)
+    for kind in PHOTO_TEXTURES:
+        a = photos.photo_texture(kind, 40, 60, colours, np.random.default_rng(1))
+        again = photos.photo_texture(kind, 40, 60, colours, np.random.default_rng(1))
+        other = photos.photo_texture(kind, 40, 60, colours, np.random.default_rng(2))
+        assert a.shape == (40, 60, 3) and a.dtype == np.float32 and 0 <= a.min() and a.max() <= 255
+        np.testing.assert_array_equal(a, again)  # seeded
+        assert not np.array_equal(a, other)  # another part of the photo
+        assert a.std(axis=(0, 1)).max() > 4.0, f"{kind} looks flat"
+        if photos.load_photo(kind.split("/")[1]).ndim == 2:  # grey photos take the object's colours
+            lo, hi = colours.min(0), colours.max(0)
+            assert ((a >= lo - 1e-3) & (a <= hi + 1e-3)).all()
+    with pytest.raises(ValueError, match="unknown photo texture"):
+        photos.photo_texture("photo/moon", 8, 8, colours, np.random.default_rng(0))
+
+
+def test_photos_ship_with_their_licences() -> None:
+    readme = (REPO / "data_samples" / "photos" / "README.md").read_text()
+    for name in photos.PHOTOS:
+        assert (REPO / "data_samples" / "photos" / f"{name}.jpg").is_file()
+        (row,) = [line for line in readme.splitlines() if line.startswith(f"| {name}.jpg |")]
+        assert "CC0" in row or "public domain" in row, row
+
+
+def test_a_video_painted_with_photos_uses_them_and_stays_seeded() -> None:
+    every = syn.TEXTURE_KINDS + PHOTO_TEXTURES
+    cfg = SyntheticConfig(**SMALL, textures=PHOTO_TEXTURES, background_textures=every, num_distractors=(1, 1))
+    v = generate_video(cfg, seed=5)
+    assert {o["texture"] for o in v.objects if o["role"] in ("target", "distractor")} <= set(PHOTO_TEXTURES)
+    np.testing.assert_array_equal(v.frames[3], generate_video(cfg, seed=5).frames[3])
+    # configs that do not list photos keep their pixels: test_data_samples_regenerate_identically
+    with pytest.raises(ValueError, match="textures must be a non-empty subset"):
+        SyntheticConfig(textures=("photo/nope",))
 
 
 def _first_gap(area: np.ndarray) -> tuple[int, int]:

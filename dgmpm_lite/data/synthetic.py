@@ -8,7 +8,8 @@ this module renders videos that exercise exactly those cases, deterministically 
 
 A video is a 2-D layered scene, composited back to front:
 
-* a procedurally **textured background** (noise, stripes, checker, spots, gradients) seen
+* a procedurally **textured background** (noise, stripes, checker, spots, gradients, or
+  crops of shipped public-domain photos when a config lists them, :mod:`.photos`) seen
   through a **moving camera** (pan and zoom);
 * **targets** (ids 1..K, ``num_targets``): textured sprites of a *shape family* (blob,
   ellipse, polygon, star) and a *texture kind*, moving, scaling, rotating and changing
@@ -73,6 +74,7 @@ from tqdm.auto import tqdm
 
 from .cutouts import CutoutSource, inner_radius, look_alike
 from .io import PathLike, write_jpeg, write_label_png
+from .photos import PHOTO_TEXTURES, photo_texture
 from .sequence import InMemorySequence
 
 GENERATOR_VERSION = 1
@@ -158,7 +160,7 @@ class SyntheticConfig:
             raise ValueError(f"num_targets must be a range within 1..254, got {self.num_targets}")
         for name in ("shape_families", "textures", "background_textures"):
             values = tuple(getattr(self, name))
-            allowed = SHAPE_FAMILIES if name == "shape_families" else TEXTURE_KINDS
+            allowed = SHAPE_FAMILIES if name == "shape_families" else TEXTURE_KINDS + PHOTO_TEXTURES
             if not values or not set(values) <= set(allowed):
                 raise ValueError(f"{name} must be a non-empty subset of {allowed}, got {values}")
             setattr(self, name, values)
@@ -233,10 +235,15 @@ def _lerp_colours(v: np.ndarray, colours: np.ndarray) -> np.ndarray:
 def make_texture(kind: str, height: int, width: int, colours: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A procedural texture ``float32 (height, width, 3)`` in 0..255.
 
-    ``kind`` is one of :data:`TEXTURE_KINDS`; ``colours`` an ``(n>=2, 3)`` array. Two calls
-    with the same kind and colours but different generators give different patterns with
-    the same colour statistics (this is how distractors mimic a target).
+    ``kind`` is one of :data:`TEXTURE_KINDS`, or a real photo of
+    :data:`~dgmpm_lite.data.photos.PHOTO_TEXTURES` (a crop of it, see
+    :func:`~dgmpm_lite.data.photos.photo_texture`); ``colours`` an ``(n>=2, 3)`` array. Two
+    calls with the same kind and colours but different generators give different patterns
+    with the same colour statistics (this is how distractors mimic a target).
     """
+    if kind.startswith("photo/"):
+        img = photo_texture(kind, height, width, colours, rng)
+        return np.clip(img + rng.normal(0.0, 3.0, (int(height), int(width), 1)), 0, 255).astype(np.float32)
     colours = np.asarray(colours, np.float32)
     h, w = int(height), int(width)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -279,7 +286,7 @@ def make_texture(kind: str, height: int, width: int, colours: np.ndarray, rng: n
         v = 0.75 * u + 0.25 * _value_noise(h, w, rng, cells=(8, 4))
         img = _lerp_colours(v, colours[:2])
     else:
-        raise ValueError(f"unknown texture kind {kind!r}; choose from {TEXTURE_KINDS}")
+        raise ValueError(f"unknown texture kind {kind!r}; choose from {TEXTURE_KINDS + PHOTO_TEXTURES}")
     grain = rng.normal(0.0, 3.0, (h, w, 1)).astype(np.float32)
     return np.clip(img + grain, 0, 255).astype(np.float32)
 
