@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .data.photos import PHOTO_TEXTURES
+from .data.synthetic import TEXTURE_KINDS
 from .model import MODEL_KEYS, DGMPMConfig
 
 
@@ -208,12 +210,17 @@ PRESETS: dict[str, dict] = {
         checkpoint_every=100,
         val_max_frames=24,
     ),
-    # The synthetic recipe shortened for a 2-core CPU (the shipped synthetic model).
+    # The synthetic recipe shortened for a 2-core CPU (the shipped synthetic model); objects and
+    # backgrounds are painted with procedural textures and with crops of the shipped photos.
     "cpu": dict(
         preset="cpu",
         size=(128, 224),
         batch_size=4,
-        synthetic=dict(num_frames=12),
+        synthetic=dict(
+            num_frames=12,
+            textures=[*TEXTURE_KINDS, *PHOTO_TEXTURES],
+            background_textures=[*TEXTURE_KINDS, *PHOTO_TEXTURES],
+        ),
         stages=[
             Stage("static", "static", 150, 1e-3),
             Stage("video", "video", 1700, 5e-4),
