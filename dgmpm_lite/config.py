@@ -23,7 +23,8 @@ from .model import MODEL_KEYS, DGMPMConfig
 
 @dataclass
 class Stage:
-    """One training stage: which triplets, how many optimiser steps, which learning rate."""
+    """One training stage: which triplets, how many optimiser steps, which learning rate (and,
+    for a clip stage, which share of its generated videos is procedural)."""
 
     name: str
     kind: str  # "static" (single images, IV-B-1 stage 1), "video" (stages 2-3) or "clip" (own predictions)
@@ -36,7 +37,8 @@ class Stage:
 
 def canonical_stages(stages: list) -> list[dict]:
     """Stages as plain dicts with every field (a stage saved before a field existed gets its default)."""
-    return [dataclasses.asdict(s if isinstance(s, Stage) else Stage(**s)) for s in stages]
+    defaults = {f.name: f.default for f in dataclasses.fields(Stage) if f.default is not dataclasses.MISSING}
+    return [dataclasses.asdict(s) if isinstance(s, Stage) else {**defaults, **s} for s in stages]
 
 
 STAGE_KINDS = ("static", "video", "clip")
@@ -154,10 +156,10 @@ class TrainConfig(DGMPMConfig):
                 raise ValueError(f"stage {s.name!r}: steps must be >= 0 and lr > 0")
             if not 0 <= s.procedural <= 1:
                 raise ValueError(f"stage {s.name!r}: procedural is a share in [0, 1], got {s.procedural}")
-            if s.procedural > 0 and (s.kind != "clip" or not self.objects):
+            if s.procedural > 0 and (s.kind != "clip" or not self.objects or self.real_fraction >= 1):
                 raise ValueError(
                     f"stage {s.name!r}: procedural mixes procedural videos into a clip stage's cut-out videos; "
-                    "it needs kind 'clip' and objects (real cut-outs); set it to 0 otherwise"
+                    "it needs kind 'clip', objects (real cut-outs) and real_fraction < 1; set it to 0 otherwise"
                 )
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")

@@ -60,18 +60,27 @@ def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = 
     return DavisDataset(resolve_path(data), split=resolve_split(split or cfg.split))
 
 
-class _Interleave(torch.utils.data.Dataset):
-    """Sample ``i`` from ``second`` when ``i`` falls in its share (every ``1/fraction``-th), else from ``first``."""
+def _in_share(i: int, fraction: float) -> bool:
+    """Whether position ``i`` is one of the evenly spread ``fraction`` of positions (every ``1/fraction``-th)."""
+    return int((i + 1) * fraction) > int(i * fraction)
 
-    def __init__(self, first, second, fraction: float) -> None:
-        self.first, self.second, self.fraction = first, second, float(fraction)
+
+class _Interleave(torch.utils.data.Dataset):
+    """Sample ``i`` from ``second`` when it falls in its share, else from ``first``.
+
+    ``skip`` is the share of indices a wrapping :class:`_Interleave` sends elsewhere: the share
+    is then counted among the indices left to this one, so that nested shares multiply.
+    """
+
+    def __init__(self, first, second, fraction: float, skip: float = 0.0) -> None:
+        self.first, self.second, self.fraction, self.skip = first, second, float(fraction), float(skip)
 
     def __len__(self) -> int:
         return len(self.first)
 
     def __getitem__(self, i: int):
-        take_second = int((i + 1) * self.fraction) > int(i * self.fraction)
-        return (self.second if take_second else self.first)[i]
+        position = i - int(i * self.skip)  # indices before i that stay here
+        return (self.second if _in_share(position, self.fraction) else self.first)[i]
 
 
 STILLS = 64
@@ -109,7 +118,7 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
         generated = None if cfg.real_fraction >= 1 else ClipDataset(video_source(cfg, data="synthetic"), **kw)
         if generated is not None and stage.procedural > 0:
             plain = ClipDataset(video_source(cfg, data="synthetic", painted=False), **kw)
-            generated = _Interleave(generated, plain, stage.procedural)
+            generated = _Interleave(generated, plain, stage.procedural, skip=cfg.real_fraction)
         real = ClipDataset(video_source(cfg), **kw) if cfg.real_fraction > 0 else None
         return (
             generated

@@ -87,13 +87,21 @@ def test_photos_ship_with_their_licences() -> None:
         assert "CC0" in row or "public domain" in row, row
 
 
-def test_a_video_painted_with_photos_uses_them_and_stays_seeded() -> None:
+def test_a_video_painted_with_photos_shows_them_and_stays_seeded(monkeypatch) -> None:
     every = syn.TEXTURE_KINDS + PHOTO_TEXTURES
     cfg = SyntheticConfig(**SMALL, textures=PHOTO_TEXTURES, background_textures=every, num_distractors=(1, 1))
     v = generate_video(cfg, seed=5)
-    assert {o["texture"] for o in v.objects if o["role"] in ("target", "distractor")} <= set(PHOTO_TEXTURES)
     np.testing.assert_array_equal(v.frames[3], generate_video(cfg, seed=5).frames[3])
-    # configs that do not list photos keep their pixels: test_data_samples_regenerate_identically
+    # with every colour photo replaced by one flat colour, the targets show that colour
+    flat = np.zeros((50, 80, 3), np.uint8)
+    flat[:] = (200, 30, 120)
+    monkeypatch.setattr(photos, "load_photo", lambda name: flat)
+    quiet = dict(SMALL, illumination_change=0.0, noise_std=0.0, num_occluders=(0, 0), p_occluder_pass=0.0)
+    cfg = SyntheticConfig(**quiet, textures=PHOTO_TEXTURES[:4], num_targets=(2, 2))
+    v = generate_video(cfg, seed=5)
+    for oid in (1, 2):
+        pix = v.frames[0][v.labels[0] == oid].astype(float)
+        assert len(pix) > 20 and np.abs(pix.mean(0) - (200, 30, 120)).max() < 12, (oid, pix.mean(0))
     with pytest.raises(ValueError, match="textures must be a non-empty subset"):
         SyntheticConfig(textures=("photo/nope",))
 

@@ -244,24 +244,52 @@ def test_clip_training_config_checks():
     clip = {"name": "clip", "kind": "clip", "steps": 1, "lr": 1e-3}
     with pytest.raises(ValueError, match="procedural is a share in"):
         load_config("smoke", objects={"root": "x", "split": "y"}, stages=[{**clip, "procedural": 1.5}])
-    with pytest.raises(ValueError, match="needs kind 'clip' and objects"):
+    with pytest.raises(ValueError, match="needs kind 'clip', objects"):
         load_config("smoke", stages=[{**clip, "procedural": 0.5}])
-    with pytest.raises(ValueError, match="needs kind 'clip' and objects"):
+    with pytest.raises(ValueError, match="needs kind 'clip', objects"):
         load_config("smoke", objects={"root": "x", "split": "y"}, stages=[{**clip, "kind": "video", "procedural": 0.5}])
+    with pytest.raises(ValueError, match="and real_fraction < 1"):
+        load_config(
+            "smoke",
+            objects={"root": "x", "split": "y"},
+            data="x",
+            real_fraction=1.0,
+            stages=[{**clip, "procedural": 0.5}],
+        )
 
 
-def test_a_clip_stage_mixes_procedural_videos_into_its_cut_out_videos(fake_davis):
+@pytest.mark.parametrize(
+    ("real_fraction", "sources"),
+    [
+        (0.0, "PpPpPpPp"),  # P: painted with cut-outs, p: procedural, r: real
+        (0.25, "PpPrpPpr"),  # the procedural share counts among the generated clips only
+        (0.5, "PrprPrpr"),
+    ],
+)
+def test_a_clip_stage_mixes_procedural_videos_into_its_cut_out_videos(fake_davis, real_fraction, sources):
     objects = {"root": str(fake_davis), "split": str(fake_davis / "train.txt"), "frame_step": 2}
     stage = {"name": "mix", "kind": "clip", "steps": 4, "lr": 1e-3, "procedural": 0.5}
-    cfg = load_config("smoke", size=(48, 64), synthetic={"num_frames": 6}, objects=objects, stages=[stage])
-    mixed = stage_dataset(cfg, cfg.stages[0], 6)
-    kw = dict(size=(48, 64), length=6, clip_length=cfg.clip_length, max_objects=cfg.max_objects, seed=0)
-    painted = ClipDataset(video_source(cfg, data="synthetic"), **kw)
-    plain = ClipDataset(video_source(cfg, data="synthetic", painted=False), **kw)
-    for i in range(6):  # every second clip is procedural
-        want, other = (plain, painted) if i % 2 else (painted, plain)
-        torch.testing.assert_close(mixed[i]["frames"], want[i]["frames"])
-        assert not torch.equal(mixed[i]["frames"], other[i]["frames"])
+    cfg = load_config(
+        "smoke",
+        size=(48, 64),
+        synthetic={"num_frames": 6},
+        objects=objects,
+        data=str(fake_davis),
+        split=str(fake_davis / "train.txt"),
+        real_fraction=real_fraction,
+        stages=[stage],
+    )
+    mixed = stage_dataset(cfg, cfg.stages[0], 8)
+    kw = dict(size=(48, 64), length=8, clip_length=cfg.clip_length, max_objects=cfg.max_objects, seed=0)
+    source = {
+        "P": ClipDataset(video_source(cfg, data="synthetic"), **kw),
+        "p": ClipDataset(video_source(cfg, data="synthetic", painted=False), **kw),
+        "r": ClipDataset(video_source(cfg), **kw),
+    }
+    for i, want in enumerate(sources):
+        torch.testing.assert_close(mixed[i]["frames"], source[want][i]["frames"], msg=f"clip {i}")
+        for other in set(source) - {want}:
+            assert not torch.equal(mixed[i]["frames"], source[other][i]["frames"]), (i, other)
 
 
 def test_a_checkpoint_saved_before_stages_had_procedural_still_resumes():
