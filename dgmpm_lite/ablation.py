@@ -115,8 +115,7 @@ def run_ablation(
         # all variants are scored together below: no per-run validation
         variant_cfg = load_config(config, **{**overrides, **VARIANTS[name], "val_data": "", "val_every": 0})
         ckpt = train(variant_cfg, run, overwrite=overwrite)
-        # this call's config (runtime keys such as working_size included), as train --export records it
-        model_file = export_model(ckpt, run / "model.pt", {"trained_with": variant_cfg.to_dict()}, overwrite=True)
+        model_file = export_model(ckpt, run / "model.pt", overwrite=True, config=variant_cfg.to_dict())
         methods[name] = load_model(model_file)
     if baselines:
         methods.update(BASELINES)

@@ -221,15 +221,21 @@ def export_model(
     meta: dict | None = None,
     overwrite: bool = False,
     precision: str = "float16",
+    config: dict | None = None,
 ) -> Path:
-    """Write a small inference checkpoint: the model weights (see :func:`quantize_state`) + config."""
+    """Write a small inference checkpoint: the model weights (see :func:`quantize_state`) + config.
+
+    ``config`` is the training config to record (``trained_with``, where :func:`working_short_side`
+    reads the working size); by default the checkpoint's own. A command that exports passes its
+    config, so that its runtime keys (``working_size``) count.
+    """
     out = Path(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite (overwrite=True in Python) to replace it")
     ckpt = load_checkpoint(train_checkpoint)
     state = quantize_state(ckpt["model"], precision)
     info = {
-        "trained_with": ckpt.get("config", {}),
+        "trained_with": ckpt.get("config", {}) if config is None else config,
         "global_step": ckpt.get("global_step", 0),
         "precision": precision,
         **(meta or {}),

@@ -207,9 +207,9 @@ def _train(args) -> int:
     if args.export:
         from .checkpoints import export_model
 
-        # this command's config: the checkpoint's, with this command's runtime keys (working_size)
-        meta = {"trained_with": cfg.to_dict()}
-        exported = export_model(path, args.export, meta, overwrite=args.overwrite, precision=args.precision)
+        exported = export_model(
+            path, args.export, overwrite=args.overwrite, precision=args.precision, config=cfg.to_dict()
+        )
         print(f"exported: {exported}")
     return 0
 
