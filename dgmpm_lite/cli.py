@@ -48,6 +48,16 @@ def _fps(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
 def _check_device(name: str) -> None:
     """Refuse a device this machine does not have, before any work starts."""
     import torch
@@ -133,6 +143,18 @@ def _generate(args) -> int:
     return 0
 
 
+def _pack(args) -> int:
+    from .data.pack import pack_davis
+
+    splits = [s for s in args.split or [] if s] or None  # '' = every sequence, as elsewhere
+    packed = pack_davis(args.data, args.out, splits, quality=args.quality, short_side=args.short_side)
+    print(
+        f"packed {packed.sequences} sequences ({packed.frames} frames) into {packed.root}: "
+        f"{packed.bytes / 2**20:.1f} MiB at JPEG quality {args.quality}"
+    )
+    return 0
+
+
 def _benchmark(args) -> int:
     import torch
 
@@ -172,8 +194,9 @@ def _checkpoint_path(path: str | None, default: str = ""):
 def _train(args) -> int:
     from pathlib import Path
 
+    from .checkpoints import export_model, load_checkpoint
     from .config import load_config
-    from .train import train
+    from .train import finished, train
 
     overrides = {}
     for item in args.set or []:
@@ -191,12 +214,17 @@ def _train(args) -> int:
         overrides["device"] = args.device
     cfg = load_config(args.config, **overrides)  # checked (TrainConfig.validate) before anything is written
     _check_output_folder(args.out, "--out")
+    replace_export = args.overwrite
     if args.export:  # a clash found now, not after hours of training
         _check_output_folder(str(Path(args.export).parent), "--export")
         if Path(args.export).exists() and not args.overwrite:
-            raise CliError(f"--export {args.export} exists; pass --overwrite to replace it, or choose another --export")
+            if not _exported_by(args.export, cfg):
+                raise CliError(
+                    f"--export {args.export} exists; pass --overwrite to replace it, or choose another --export"
+                )
+            replace_export = True  # this run's own earlier export (a --minutes call before this one)
     try:
-        path = train(cfg, args.out, overwrite=args.overwrite)
+        path = train(cfg, args.out, overwrite=args.overwrite, max_minutes=args.minutes)
     except KeyboardInterrupt:
         print(
             f"\ndgmpm-lite train: interrupted; {_resume_hint(cfg, Path(args.out) / 'last.pt', args.overwrite)}",
@@ -204,14 +232,30 @@ def _train(args) -> int:
         )
         return 130
     print(f"checkpoint: {path}")
+    done = finished(load_checkpoint(path))
     if args.export:
-        from .checkpoints import export_model
-
         exported = export_model(
-            path, args.export, overwrite=args.overwrite, precision=args.precision, config=cfg.to_dict()
+            path, args.export, overwrite=replace_export, precision=args.precision, config=cfg.to_dict()
         )
-        print(f"exported: {exported}")
+        print(f"exported: {exported}" + ("" if done else " (the model as it is now; the run is not finished)"))
+    if not done:
+        print(f"dgmpm-lite train: stopped after --minutes {args.minutes:g}; {_resume_hint(cfg, path, args.overwrite)}")
     return 0
+
+
+def _exported_by(export: str, cfg) -> bool:
+    """Whether the model file ``export`` was exported by the run ``cfg`` describes (runtime keys aside)."""
+    import json
+
+    from .checkpoints import load_checkpoint
+    from .runs import config_differences
+
+    try:
+        meta = json.loads(load_checkpoint(export).get("meta", "{}"))
+    except (ValueError, TypeError):
+        return False
+    saved = meta.get("trained_with") if isinstance(meta, dict) else None
+    return isinstance(saved, dict) and not config_differences(saved, cfg.to_dict())
 
 
 def _resume_hint(cfg, ckpt_path, overwrite: bool) -> str:
@@ -429,6 +473,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace previously generated sequences")
     p.set_defaults(func=_generate)
 
+    p = sub.add_parser(
+        "pack", help="a compact copy of a DAVIS-layout folder (frames re-encoded, optionally smaller) to move elsewhere"
+    )
+    p.add_argument("--data", required=True, type=Path, help="DAVIS-layout root to copy")
+    p.add_argument("--out", required=True, type=Path, help="new folder for the copy (must not exist)")
+    p.add_argument(
+        "--split",
+        action="append",
+        help="ImageSets split or a .txt list of sequence names; repeat to join several (default: every sequence)",
+    )
+    p.add_argument("--quality", type=_positive_int, default=75, help="JPEG quality of the frames, 1-95 (default 75)")
+    p.add_argument(
+        "--short-side",
+        type=_non_negative_int,
+        default=0,
+        metavar="PIXELS",
+        help="shrink larger frames (and masks) to this short side (default 0: keep the size)",
+    )
+    p.set_defaults(func=_pack)
+
     p = sub.add_parser("benchmark", help="frames per second and memory of DGMPM and the baselines")
     p.add_argument("--methods", nargs="+", default=["dgmpm", "flow", "copy"], choices=["dgmpm", "flow", "copy"])
     p.add_argument(
@@ -496,6 +560,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="start again from scratch in --out (deleting its checkpoint and logs), and replace --export",
+    )
+    p.add_argument(
+        "--minutes",
+        type=_positive_float,
+        default=None,
+        metavar="M",
+        help="stop after M minutes of training with a checkpoint (a Colab session, a lent GPU); --export then "
+        "writes the model as it is, and the same command goes on from the checkpoint",
     )
     p.set_defaults(func=_train)
 

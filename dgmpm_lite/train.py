@@ -249,6 +249,7 @@ def train(
     overwrite: bool = False,
     max_steps: int | None = None,
     progress: bool = True,
+    max_minutes: float | None = None,
 ) -> Path:
     """Run (or resume) the training described by ``cfg`` into ``out_dir``; returns ``last.pt``.
 
@@ -257,7 +258,10 @@ def train(
     to its schedule, which trains it longer), unless ``overwrite=True``,
     which starts again from scratch. A folder holding another run's files but no checkpoint
     raises ``FileExistsError`` unless ``overwrite=True`` (:func:`open_run_folder`).
-    ``max_steps`` stops after that many optimiser steps in this call (used to test resuming).
+    ``max_steps`` stops after that many optimiser steps in this call (used to test resuming);
+    ``max_minutes`` after the step that reaches that many minutes of this call (a Colab session
+    or a lent GPU with a time limit). Either way the checkpoint is saved and the same call goes
+    on from it; :func:`finished` tells whether the run is done.
     """
     cfg.validate()
     rank, world = distributed_context()
@@ -363,6 +367,13 @@ def train(
             tqdm.write(f"step {global_step}: validation J&F {metrics['J&F']:.3f}")
 
     steps_this_call = 0
+    started = time.monotonic()
+
+    def out_of_budget() -> bool:
+        if max_steps is not None and steps_this_call >= max_steps:
+            return True
+        return max_minutes is not None and time.monotonic() - started >= 60 * max_minutes
+
     total = sum(s.steps for s in cfg.stages)
     bar = tqdm(total=total, initial=global_step, desc="train", disable=not progress or rank != 0, unit="step")
     model.train()
@@ -384,7 +395,7 @@ def train(
         )
         bar.set_description(f"train [{stage.name}]")
         for batch in loader:
-            if max_steps is not None and steps_this_call >= max_steps:
+            if out_of_budget():
                 bar.close()
                 save()
                 return ckpt_path
@@ -426,3 +437,8 @@ def train(
     if not logged(out / "val_log.csv", global_step):  # a finished run re-run: validated already
         run_validation()
     return ckpt_path
+
+
+def finished(checkpoint: dict) -> bool:
+    """Whether a run's ``last.pt`` (loaded) has trained every stage of its config."""
+    return checkpoint["stage"] >= len(checkpoint["config"]["stages"])

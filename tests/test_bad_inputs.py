@@ -149,6 +149,14 @@ MATRIX = [
         "--max-frames: must be 0 or more",
     ),
     ("weak: hints name CLI flags", ["compare", "--split", "nosuch", "--no-baselines"], "give --split ''"),
+    ("8 pack a missing folder", ["pack", "--data", "nowhere", "--out", "out/p"], "DAVIS root not found: nowhere"),
+    (
+        "8 pack over an existing folder",
+        ["pack", "--data", "nowhere", "--out", "a_file"],
+        "a_file exists; choose a new folder for the copy",
+    ),
+    ("8 pack quality 0", ["pack", "--data", "d", "--out", "out/p", "--quality", "0"], "--quality: must be at least 1"),
+    ("8 train minutes not positive", ["train", "--out", "run", "--minutes", "-1"], "--minutes: must be a positive"),
     (
         "7 compare one name twice",
         ["compare", "--model", "a=synthetic", "a=davis", "--no-baselines"],

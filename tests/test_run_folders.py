@@ -185,7 +185,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys, saved, overwri
 
     real_train = train_module.train
 
-    def interrupted(cfg, out, overwrite=False):
+    def interrupted(cfg, out, overwrite=False, **budget):
         if saved:
             real_train(cfg, out, overwrite=overwrite, max_steps=1, progress=False)
         raise KeyboardInterrupt
@@ -204,10 +204,45 @@ def test_ctrl_c_on_a_finished_run_given_more_stages_says_resume(tmp_path, monkey
     assert main(["train", *TINY, "--out", str(tmp_path / "run")]) == 0
     longer = [*TINY[:-1], TINY[-1][:-1] + ', {"name": "more", "kind": "video", "steps": 2, "lr": 0.001}]']
 
-    def interrupted(cfg, out, overwrite=False):
+    def interrupted(cfg, out, overwrite=False, **budget):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train_module, "train", interrupted)
     capsys.readouterr()
     assert main(["train", *longer, "--out", str(tmp_path / "run")]) == 130
     assert "rerun the same command to resume from its last checkpoint" in capsys.readouterr().err
+
+
+def test_minutes_stops_with_a_checkpoint_and_the_same_command_goes_on(tmp_path, monkeypatch, capsys):
+    # a lent GPU or a Colab session: --minutes ends the call with a checkpoint and the model as
+    # it is; the same command (with the same --export) finishes the run and replaces that export
+    from types import SimpleNamespace
+
+    from dgmpm_lite.checkpoints import load_checkpoint
+    from dgmpm_lite.cli import main
+
+    ticks = iter(range(0, 10_000, 40))  # a clock that advances 40 s whenever it is read
+    fast = SimpleNamespace(monotonic=lambda: next(ticks), perf_counter=train_module.time.perf_counter)
+    monkeypatch.setattr(train_module, "time", fast)
+    cmd = ["train", *TINY, "--out", str(tmp_path / "run"), "--export", str(tmp_path / "m.pt"), "--minutes", "1"]
+    assert main(cmd) == 0
+    out = capsys.readouterr().out
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["global_step"] == 1  # 40 s < 1 min <= 80 s
+    assert "the run is not finished" in out and "stopped after --minutes 1; rerun the same command" in out
+    assert json.loads(load_checkpoint(tmp_path / "m.pt")["meta"])["global_step"] == 1
+
+    monkeypatch.undo()
+    assert main(cmd) == 0
+    assert "stopped" not in capsys.readouterr().out
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["global_step"] == 3
+    assert json.loads(load_checkpoint(tmp_path / "m.pt")["meta"])["global_step"] == 3
+
+    # another run's model at --export is not replaced without --overwrite
+    other = [*cmd[:-2], "--set", "seed=1"]
+    other[other.index("--out") + 1] = str(tmp_path / "other")
+    assert main(other) != 0
+    assert "m.pt exists; pass --overwrite" in capsys.readouterr().err
+    assert json.loads(load_checkpoint(tmp_path / "m.pt")["meta"])["global_step"] == 3
+    with pytest.raises(SystemExit):
+        main([*cmd[:-1], "0"])
+    assert "--minutes: must be a positive number, got '0'" in capsys.readouterr().err
