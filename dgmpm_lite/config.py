@@ -329,6 +329,18 @@ PRESETS: dict[str, dict] = {
     ),
 }
 
+# The multi-object recipe at GPU size: nearly whole 240p frames and four times the clips per step,
+# as many steps; meant for a lent or Colab GPU, with `train --minutes` (scripts/gpu_multi.sh).
+PRESETS["davis_multi_gpu"] = dict(
+    PRESETS["davis_multi_cpu"],
+    preset="davis_multi_gpu",
+    size=(224, 400),
+    batch_size=8,
+    working_size=240,
+    checkpoint_every=100,
+    num_workers=8,
+)
+
 
 def load_config(name_or_path: str | os.PathLike, **overrides) -> TrainConfig:
     """A preset name (see :data:`PRESETS`) or a JSON file, plus overrides."""

@@ -347,6 +347,19 @@ def test_real_multi_object_benchmark_uses_held_out_sequences_only(shared_data, t
     src = CutoutSource(shared_data / "DAVIS2016-train-240p", str(REPO_ROOT / REAL_MULTI_HELD_OUT))
     assert sorted(src.sequences) == sorted(held_out)
     assert {o[2].split("/")[0] for o in src.objects} <= set(held_out)
-    cfg = load_config("davis_multi_cpu")
-    assert cfg.objects["split"] == "data_samples/davis2016_split/train.txt" and cfg.split == cfg.objects["split"]
+    for preset in ("davis_multi_cpu", "davis_multi_gpu"):
+        cfg = load_config(preset)
+        assert cfg.objects["split"] == "data_samples/davis2016_split/train.txt" and cfg.split == cfg.objects["split"]
     assert callable(make_real_multi)
+
+
+def test_the_gpu_recipe_is_the_cpu_recipe_at_gpu_size():
+    import subprocess
+
+    from dgmpm_lite import REPO_ROOT
+    from dgmpm_lite.config import config_differences
+
+    cpu, gpu = load_config("davis_multi_cpu").to_dict(), load_config("davis_multi_gpu").to_dict()
+    assert {d.split(":")[0] for d in config_differences(cpu, gpu)} == {"preset", "size", "batch_size"}
+    assert gpu["working_size"] == 240 and gpu["size"][0] <= 240  # crops of the 240p frames, run at 240
+    subprocess.run(["bash", "-n", str(REPO_ROOT / "scripts" / "gpu_multi.sh")], check=True)  # the script parses
