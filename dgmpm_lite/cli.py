@@ -38,6 +38,13 @@ def _non_negative_int(text: str) -> int:
     return _whole_number(text, 0, "must be 0 or more")
 
 
+def _jpeg_quality(text: str) -> int:
+    value = _whole_number(text, 1, "must be between 1 and 95 (JPEG quality)")
+    if value > 95:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 95 (JPEG quality), got {text!r}")
+    return value
+
+
 def _fps(text: str) -> float:
     try:
         value = float(text)
@@ -146,7 +153,8 @@ def _generate(args) -> int:
 def _pack(args) -> int:
     from .data.pack import pack_davis
 
-    splits = [s for s in args.split or [] if s] or None  # '' = every sequence, as elsewhere
+    _check_output_folder(args.out.parent, "--out")
+    splits = None if "" in (args.split or [""]) else args.split  # '' = every sequence, as elsewhere
     packed = pack_davis(args.data, args.out, splits, quality=args.quality, short_side=args.short_side)
     print(
         f"packed {packed.sequences} sequences ({packed.frames} frames) into {packed.root}: "
@@ -218,7 +226,7 @@ def _train(args) -> int:
     if args.export:  # a clash found now, not after hours of training
         _check_output_folder(str(Path(args.export).parent), "--export")
         if Path(args.export).exists() and not args.overwrite:
-            if not _exported_by(args.export, cfg):
+            if not _exported_by(args.export, args.out, cfg):
                 raise CliError(
                     f"--export {args.export} exists; pass --overwrite to replace it, or choose another --export"
                 )
@@ -235,16 +243,23 @@ def _train(args) -> int:
     done = finished(load_checkpoint(path))
     if args.export:
         exported = export_model(
-            path, args.export, overwrite=replace_export, precision=args.precision, config=cfg.to_dict()
+            path,
+            args.export,
+            meta={"run_folder": str(Path(args.out).resolve())},
+            overwrite=replace_export,
+            precision=args.precision,
+            config=cfg.to_dict(),
         )
         print(f"exported: {exported}" + ("" if done else " (the model as it is now; the run is not finished)"))
     if not done:
-        print(f"dgmpm-lite train: stopped after --minutes {args.minutes:g}; {_resume_hint(cfg, path, args.overwrite)}")
+        after = f"after --minutes {args.minutes:g}" if args.minutes else "before the end"
+        print(f"dgmpm-lite train: stopped {after}; {_resume_hint(cfg, path, args.overwrite)}")
     return 0
 
 
-def _exported_by(export: str, cfg) -> bool:
-    """Whether the model file ``export`` was exported by the run ``cfg`` describes (runtime keys aside)."""
+def _exported_by(export: str, out: str, cfg) -> bool:
+    """Whether the model file ``export`` was written by ``train --export`` for this very run:
+    the run folder ``out``, with the config ``cfg`` (runtime keys aside)."""
     import json
 
     from .checkpoints import load_checkpoint
@@ -252,9 +267,11 @@ def _exported_by(export: str, cfg) -> bool:
 
     try:
         meta = json.loads(load_checkpoint(export).get("meta", "{}"))
-    except (ValueError, TypeError):
+    except (OSError, ValueError, TypeError):
         return False
-    saved = meta.get("trained_with") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or meta.get("run_folder") != str(Path(out).resolve()):
+        return False
+    saved = meta.get("trained_with")
     return isinstance(saved, dict) and not config_differences(saved, cfg.to_dict())
 
 
@@ -483,13 +500,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="ImageSets split or a .txt list of sequence names; repeat to join several (default: every sequence)",
     )
-    p.add_argument("--quality", type=_positive_int, default=75, help="JPEG quality of the frames, 1-95 (default 75)")
+    p.add_argument("--quality", type=_jpeg_quality, default=75, help="JPEG quality of the frames, 1-95 (default 75)")
     p.add_argument(
         "--short-side",
         type=_non_negative_int,
         default=0,
         metavar="PIXELS",
-        help="shrink larger frames (and masks) to this short side (default 0: keep the size)",
+        help="shrink larger frames (and masks) to this short side; the resolution folder keeps its name "
+        "(default 0: keep the size)",
     )
     p.set_defaults(func=_pack)
 

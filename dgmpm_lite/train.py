@@ -372,7 +372,12 @@ def train(
     def out_of_budget() -> bool:
         if max_steps is not None and steps_this_call >= max_steps:
             return True
-        return max_minutes is not None and time.monotonic() - started >= 60 * max_minutes
+        late = max_minutes is not None and time.monotonic() - started >= 60 * max_minutes
+        if max_minutes is not None and world > 1:  # every process stops at the same step
+            flag = torch.tensor([float(late)], device=device if dist.get_backend() == "nccl" else "cpu")
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            late = bool(flag.item())
+        return late
 
     total = sum(s.steps for s in cfg.stages)
     bar = tqdm(total=total, initial=global_step, desc="train", disable=not progress or rank != 0, unit="step")
@@ -380,6 +385,10 @@ def train(
     if cfg.freeze_bn:
         freeze_batchnorm(model)
     while stage_index < len(cfg.stages):
+        if step_in_stage == 0 and steps_this_call and out_of_budget():  # before building the next stage's data
+            bar.close()
+            save()
+            return ckpt_path
         stage = cfg.stages[stage_index]
         for group in optimizer.param_groups:
             group["lr"] = stage.lr

@@ -155,7 +155,12 @@ MATRIX = [
         ["pack", "--data", "nowhere", "--out", "a_file"],
         "a_file exists; choose a new folder for the copy",
     ),
-    ("8 pack quality 0", ["pack", "--data", "d", "--out", "out/p", "--quality", "0"], "--quality: must be at least 1"),
+    (
+        "8 pack quality 96",
+        ["pack", "--data", "d", "--out", "out/p", "--quality", "96"],
+        "--quality: must be between 1 and 95",
+    ),
+    ("8 pack out under a file", ["pack", "--data", "d", "--out", "a_file/p"], "a_file is a file, not a folder"),
     ("8 train minutes not positive", ["train", "--out", "run", "--minutes", "-1"], "--minutes: must be a positive"),
     (
         "7 compare one name twice",

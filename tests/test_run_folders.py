@@ -221,28 +221,31 @@ def test_minutes_stops_with_a_checkpoint_and_the_same_command_goes_on(tmp_path, 
     from dgmpm_lite.checkpoints import load_checkpoint
     from dgmpm_lite.cli import main
 
+    def exported_step():
+        return json.loads(load_checkpoint(tmp_path / "m.pt")["meta"])["global_step"]
+
     ticks = iter(range(0, 10_000, 40))  # a clock that advances 40 s whenever it is read
     fast = SimpleNamespace(monotonic=lambda: next(ticks), perf_counter=train_module.time.perf_counter)
     monkeypatch.setattr(train_module, "time", fast)
-    cmd = ["train", *TINY, "--out", str(tmp_path / "run"), "--export", str(tmp_path / "m.pt"), "--minutes", "1"]
-    assert main(cmd) == 0
+    cmd = ["train", *TINY, "--out", str(tmp_path / "run"), "--export", str(tmp_path / "m.pt")]
+    assert main([*cmd, "--minutes", "1"]) == 0
     out = capsys.readouterr().out
     assert load_checkpoint(tmp_path / "run" / "last.pt")["global_step"] == 1  # 40 s < 1 min <= 80 s
     assert "the run is not finished" in out and "stopped after --minutes 1; rerun the same command" in out
-    assert json.loads(load_checkpoint(tmp_path / "m.pt")["meta"])["global_step"] == 1
+    assert exported_step() == 1
 
-    monkeypatch.undo()
-    assert main(cmd) == 0
+    monkeypatch.undo()  # the real clock: an hour is plenty for the two steps left
+    assert main([*cmd, "--minutes", "60"]) == 0
     assert "stopped" not in capsys.readouterr().out
     assert load_checkpoint(tmp_path / "run" / "last.pt")["global_step"] == 3
-    assert json.loads(load_checkpoint(tmp_path / "m.pt")["meta"])["global_step"] == 3
+    assert exported_step() == 3
 
-    # another run's model at --export is not replaced without --overwrite
-    other = [*cmd[:-2], "--set", "seed=1"]
-    other[other.index("--out") + 1] = str(tmp_path / "other")
-    assert main(other) != 0
-    assert "m.pt exists; pass --overwrite" in capsys.readouterr().err
-    assert json.loads(load_checkpoint(tmp_path / "m.pt")["meta"])["global_step"] == 3
+    # the same recipe in another run folder does not replace that model without --overwrite,
+    # nor does another recipe
+    for other in (["--out", str(tmp_path / "other")], ["--out", str(tmp_path / "run"), "--set", "seed=1"]):
+        assert main([*cmd, *other]) != 0
+        assert "m.pt exists; pass --overwrite" in capsys.readouterr().err
+        assert exported_step() == 3
     with pytest.raises(SystemExit):
-        main([*cmd[:-1], "0"])
+        main([*cmd, "--minutes", "0"])
     assert "--minutes: must be a positive number, got '0'" in capsys.readouterr().err

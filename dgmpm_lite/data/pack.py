@@ -2,11 +2,12 @@
 
 A Colab Drive, or a lent GPU machine that takes at most so many MiB with the code, holds a
 smaller copy more easily than the original: :func:`pack_davis` writes the same layout
-(``JPEGImages/<res>/<seq>``, ``Annotations/<res>/<seq>``, ``ImageSets/<res>/all.txt``) with
-the chosen sequences only, every frame re-encoded as a JPEG of the given quality and, when
-asked, resized to a smaller short side (area averaging; masks nearest-neighbour, so their ids
-stay ids). The masks are otherwise copied byte for byte. Readers take the copy like the
-original (:func:`~dgmpm_lite.data.davis.load_davis`).
+(``JPEGImages/<res>/<seq>``, ``Annotations/<res>/<seq>``) with the chosen sequences only,
+every frame re-encoded as a JPEG of the given quality and, when asked, resized to a smaller
+short side (area averaging; masks nearest-neighbour, so their ids stay ids; the resolution
+folder keeps its name). The masks are otherwise copied byte for byte. ``ImageSets/<res>/``
+holds each chosen split's list under its name and ``all.txt``, so readers take the copy like
+the original (:func:`~dgmpm_lite.data.davis.load_davis`), splits included.
 
 Re-encoding loses detail: a model trained on the copy sees slightly blurrier frames, and
 scores measured on a copy are the copy's, not the original's.
@@ -15,10 +16,12 @@ scores measured on a copy are the copy's, not the original's.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
 import cv2
+import numpy as np
 from tqdm.auto import tqdm
 
 from .davis import DavisDataset
@@ -54,38 +57,57 @@ def pack_davis(
     out = Path(out)
     if out.exists():
         raise FileExistsError(f"{out} exists; choose a new folder for the copy")
-    names: list[str] = []
-    for split in splits or [None]:
-        names += [n for n in DavisDataset(root, split=split).names if n not in names]
+    lists: dict[str, list[str]] = {}  # each split's list, written into the copy under its own name
+    for split in splits or []:
+        lists[Path(split).stem] = DavisDataset(root, split=split).names
+    names = list(dict.fromkeys(n for seq in lists.values() for n in seq)) or DavisDataset(root).names
     dataset = DavisDataset(root, sequences=names)
+    sequences = [dataset[n] for n in names]  # every first mask checked before anything is written
     res = dataset.resolution
-    work = out.with_name(out.name + ".partial")  # a copy cut short never looks finished
-    shutil.rmtree(work, ignore_errors=True)
-    frames = 0
-    for name in tqdm(names, desc="pack", unit="sequence", disable=not progress):
-        for frame_name in dataset[name].frame_names:  # checks the first mask on the way
-            frame = read_image(dataset.frame_root / name / frame_name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))  # never looks finished
+    try:
+        frames = _write_copy(dataset, sequences, work, quality, short_side, progress)
+        (work / "ImageSets" / res).mkdir(parents=True, exist_ok=True)
+        for name, seqs in {**lists, "all": names}.items():
+            (work / "ImageSets" / res / f"{name}.txt").write_text("".join(f"{n}\n" for n in seqs))
+        work.rename(out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    return Packed(out, len(names), frames, size)
+
+
+def _write_copy(dataset, sequences, work: Path, quality: int, short_side: int, progress: bool) -> int:
+    """Frames re-encoded (and shrunk), masks copied (or shrunk nearest-neighbour); returns the frame count."""
+    res, frames = dataset.resolution, 0
+    for seq in tqdm(sequences, desc="pack", unit="sequence", disable=not progress):
+        for i, frame_name in enumerate(seq.frame_names):
+            frame = read_image(dataset.frame_root / seq.name / frame_name)
             target = _smaller_shape(frame.shape[:2], short_side)
             if target is not None:
                 frame = cv2.resize(frame, target[::-1], interpolation=cv2.INTER_AREA)
             stem = Path(frame_name).stem
-            write_jpeg(work / "JPEGImages" / res / name / f"{stem}.jpg", frame, quality=quality)
+            write_jpeg(work / "JPEGImages" / res / seq.name / f"{stem}.jpg", frame, quality=quality)
             frames += 1
-            mask_path = dataset.mask_root / name / f"{stem}.png"
+            mask_path = dataset.mask_root / seq.name / f"{stem}.png"
             if not mask_path.is_file():  # DAVIS val/test-dev annotate the first frame only
                 continue
-            mask_out = work / "Annotations" / res / name / f"{stem}.png"
+            mask_out = work / "Annotations" / res / seq.name / f"{stem}.png"
             mask_out.parent.mkdir(parents=True, exist_ok=True)
             if target is None:
                 shutil.copyfile(mask_path, mask_out)
-            else:
-                labels = cv2.resize(read_label_png(mask_path), target[::-1], interpolation=cv2.INTER_NEAREST)
-                write_label_png(mask_out, labels)
-    (work / "ImageSets" / res).mkdir(parents=True, exist_ok=True)
-    (work / "ImageSets" / res / "all.txt").write_text("".join(f"{n}\n" for n in names))
-    work.rename(out)
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return Packed(out, len(names), frames, size)
+                continue
+            mask = read_label_png(mask_path)
+            small = cv2.resize(mask, target[::-1], interpolation=cv2.INTER_NEAREST)
+            if i == 0 and set(np.unique(small)) != set(np.unique(mask)):
+                raise ValueError(
+                    f"{seq.name}: an object of the first mask vanishes at a short side of {short_side} "
+                    "pixels; give a larger --short-side"
+                )
+            write_label_png(mask_out, small)
+    return frames
 
 
 def _smaller_shape(shape: tuple[int, int], short_side: int) -> tuple[int, int] | None:
