@@ -66,6 +66,7 @@ def pack_davis(
     res = dataset.resolution
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))  # never looks finished
+    work.chmod(0o755)  # a plain folder once renamed (mkdtemp makes it private)
     try:
         frames = _write_copy(dataset, sequences, work, quality, short_side, progress)
         (work / "ImageSets" / res).mkdir(parents=True, exist_ok=True)
