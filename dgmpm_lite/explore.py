@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from .data.metadata import spread_evenly
-from .data.sequence import VideoSequence
-from .infer import VideoSegmenter, frame_to_tensor, working_shape
+from .data.sequence import VideoSequence, resize_short_side
+from .infer import VideoSegmenter, frame_to_tensor
 from .metrics import db_eval_iou, disk_kernel
 from .model import distance_map
 from .model.attention import SpatialAttentionBlock, upsample_to
@@ -160,7 +160,7 @@ def at_working_size(sequence, model) -> VideoSequence:
     as inference (:class:`~dgmpm_lite.infer.VideoSegmenter`) runs it.
 
     The short side is the model's ``working_short_side``, aspect kept
-    (:func:`~dgmpm_lite.infer.working_shape`); a model without one, or a video already at it,
+    (:func:`~dgmpm_lite.data.sequence.working_shape`); a model without one, or a video already at it,
     gets the frames unchanged. Returns a :class:`~dgmpm_lite.data.VideoSequence` with the
     video's ``name`` and length whose ``frame(t)`` is area-averaged and ``mask(t)``
     nearest-neighbour (ids stay ids); ``label_map(ids)`` puts any other (H, W) id map of the
@@ -180,14 +180,14 @@ class _WorkingSizeVideo(VideoSequence):
         return len(self.video)
 
     def frame(self, i: int) -> np.ndarray:
-        return _resized(self.video.frame(i), self.short_side, cv2.INTER_AREA)
+        return resize_short_side(self.video.frame(i), self.short_side, cv2.INTER_AREA)
 
     def mask(self, i: int) -> np.ndarray | None:
         return self.label_map(self.video.mask(i))
 
     def label_map(self, ids: np.ndarray | None) -> np.ndarray | None:
         """An (H, W) uint8 id map of the video on the frames' grid (nearest neighbour; None stays None)."""
-        return None if ids is None else _resized(np.asarray(ids), self.short_side, cv2.INTER_NEAREST)
+        return None if ids is None else resize_short_side(np.asarray(ids), self.short_side, cv2.INTER_NEAREST)
 
     @property
     def num_objects(self) -> int:
@@ -229,12 +229,6 @@ def run_with_maps(model, sequence, max_frames: int = 0, device="cpu") -> VideoMa
         embeddings.append(None if pred.embedding is None else pred.embedding[0].cpu().half().numpy())
     gt = [video.mask(t) for t in range(n)]
     return VideoMaps(video.name, frames, gt, labels, ids, ref_masks, ref_emb, fg, bg, outputs, embeddings)
-
-
-def _resized(image: np.ndarray, short_side: int, interpolation: int) -> np.ndarray:
-    """``image`` at :func:`~dgmpm_lite.infer.working_shape` (unchanged when that is None)."""
-    shape = working_shape(image.shape[:2], short_side)
-    return image if shape is None else cv2.resize(image, shape[::-1], interpolation=interpolation)
 
 
 def _to_tensor(frame, device):

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from .baselines import CopyFirstMask, FlowPropagation
+from .data.sequence import working_shape
 from .device import autocast, autocast_dtype, precision_name, resolve_device
 from .model import DGMPM, DGMPMOutput, ReferenceEncoding
 
@@ -49,16 +50,6 @@ class FramePrediction(NamedTuple):
     """The model's intermediate maps (distance map, anchors, attention), when asked for."""
     embedding: torch.Tensor | None = None
     """(1, C, H, W) embedding of the target frame, when maps are asked for (and the model has one)."""
-
-
-def working_shape(size: tuple[int, int], short_side: int) -> tuple[int, int] | None:
-    """``(h, w)`` of a frame of ``size`` resized to a short side of ``short_side`` pixels, aspect
-    kept; None when no resize is needed (``short_side`` 0, or the frame already has it)."""
-    h, w = size
-    if not short_side or min(h, w) == short_side:
-        return None
-    s = short_side / min(h, w)
-    return max(1, round(h * s)), max(1, round(w * s))
 
 
 def frame_to_tensor(

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from .davis import DavisDataset
 from .io import PathLike, read_image, read_label_png, write_jpeg, write_label_png
+from .sequence import resize_short_side
 
 
 class Packed(NamedTuple):
@@ -86,9 +87,8 @@ def _write_copy(dataset, sequences, work: Path, quality: int, short_side: int, p
     for seq in tqdm(sequences, desc="pack", unit="sequence", disable=not progress):
         for i, frame_name in enumerate(seq.frame_names):
             frame = read_image(dataset.frame_root / seq.name / frame_name)
-            target = _smaller_shape(frame.shape[:2], short_side)
-            if target is not None:
-                frame = cv2.resize(frame, target[::-1], interpolation=cv2.INTER_AREA)
+            shrink = short_side if min(frame.shape[:2]) > short_side else 0  # never enlarged
+            frame = resize_short_side(frame, shrink, cv2.INTER_AREA)
             stem = Path(frame_name).stem
             write_jpeg(work / "JPEGImages" / res / seq.name / f"{stem}.jpg", frame, quality=quality)
             frames += 1
@@ -97,11 +97,11 @@ def _write_copy(dataset, sequences, work: Path, quality: int, short_side: int, p
                 continue
             mask_out = work / "Annotations" / res / seq.name / f"{stem}.png"
             mask_out.parent.mkdir(parents=True, exist_ok=True)
-            if target is None:
+            if not shrink:
                 shutil.copyfile(mask_path, mask_out)
                 continue
             mask = read_label_png(mask_path)
-            small = cv2.resize(mask, target[::-1], interpolation=cv2.INTER_NEAREST)
+            small = resize_short_side(mask, shrink, cv2.INTER_NEAREST)
             if i == 0 and set(np.unique(small)) != set(np.unique(mask)):
                 raise ValueError(
                     f"{seq.name}: an object of the first mask vanishes at a short side of {short_side} "
@@ -109,12 +109,3 @@ def _write_copy(dataset, sequences, work: Path, quality: int, short_side: int, p
                 )
             write_label_png(mask_out, small)
     return frames
-
-
-def _smaller_shape(shape: tuple[int, int], short_side: int) -> tuple[int, int] | None:
-    """(h, w) with the short side ``short_side``, aspect kept; None when no smaller size is asked for."""
-    h, w = shape
-    if not short_side or min(h, w) <= short_side:
-        return None
-    s = short_side / min(h, w)
-    return max(1, round(h * s)), max(1, round(w * s))

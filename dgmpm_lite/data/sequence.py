@@ -12,7 +12,8 @@ where a video came from:
 * ``seq.num_objects`` (K, the largest id in the first mask), ``seq.object_ids``, ``seq.size``
 
 Validation helpers used by all readers live here too, so every reader words its errors the
-same way.
+same way, and the one rule for bringing a frame to a short side (:func:`working_shape`), which
+inference, the exploration lab and ``pack`` share.
 """
 
 from __future__ import annotations
@@ -20,7 +21,25 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 
+import cv2
 import numpy as np
+
+
+def working_shape(size: tuple[int, int], short_side: int) -> tuple[int, int] | None:
+    """``(h, w)`` of a frame of ``size`` resized to a short side of ``short_side`` pixels, aspect
+    kept; None when no resize is needed (``short_side`` 0, or the frame already has it)."""
+    h, w = size
+    if not short_side or min(h, w) == short_side:
+        return None
+    s = short_side / min(h, w)
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def resize_short_side(image: np.ndarray, short_side: int, interpolation: int) -> np.ndarray:
+    """``image`` (a frame, or a label map with ``cv2.INTER_NEAREST``) at :func:`working_shape`;
+    unchanged when that is None."""
+    shape = working_shape(image.shape[:2], short_side)
+    return image if shape is None else cv2.resize(image, shape[::-1], interpolation=interpolation)
 
 
 def check_same_size(frame_shape: Sequence[int], mask_shape: Sequence[int], frame_name: str, mask_name: str) -> None:
