@@ -45,24 +45,24 @@ def _jpeg_quality(text: str) -> int:
     return value
 
 
-def _fps(text: str) -> float:
+def _number(text: str, ok, rule: str, what: str = "a number") -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of frames per second, got {text!r}") from None
-    if not 0 < value <= 240:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"must be between 0 and 240 frames per second, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not ok(value):  # a comparison with nan is False: nan is refused too
+        raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
     return value
+
+
+def _fps(text: str) -> float:
+    return _number(
+        text, lambda v: 0 < v <= 240, "must be between 0 and 240 frames per second", "a number of frames per second"
+    )
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
+    return _number(text, lambda v: 0 < v < float("inf"), "must be a positive number")
 
 
 def _check_device(name: str) -> None:

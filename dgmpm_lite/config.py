@@ -336,7 +336,6 @@ PRESETS["davis_multi_gpu"] = dict(
     preset="davis_multi_gpu",
     size=(224, 400),
     batch_size=8,
-    working_size=240,
     checkpoint_every=100,
     num_workers=8,
 )
