@@ -25,7 +25,6 @@ grids in :mod:`dgmpm_lite.viz.ablation`, the choice of frames and the validation
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -33,7 +32,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import shipped_path
-from .checkpoints import default_checkpoint, export_model, load_checkpoint, load_model, model_from_checkpoint
+from .checkpoints import (
+    default_checkpoint,
+    export_model,
+    load_checkpoint,
+    load_model,
+    model_from_checkpoint,
+    trained_config,
+)
 from .compare import BASELINES, evaluate_methods
 from .config import config_differences, load_config
 from .data.metadata import instance_masks
@@ -146,8 +152,7 @@ def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Pa
     want = load_config(config, **{**overrides, **VARIANTS[name]})
     model_file = default_checkpoint(model_file)  # a file, or a shipped model's name (davis, synthetic)
     ckpt = load_checkpoint(model_file)
-    meta = ckpt.get("meta")
-    trained_with = json.loads(meta).get("trained_with") if isinstance(meta, str) else None
+    trained_with = trained_config(ckpt)
     if not trained_with:
         raise ValueError(
             f"{model_file} does not record its training config, so it cannot stand for {name!r}; "

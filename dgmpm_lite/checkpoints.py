@@ -2,7 +2,8 @@
 
 Two formats: a *training* checkpoint (``last.pt`` of a run folder: model, optimiser, stage,
 step, the run's config) and an *exported* model (``train --export``: weights, possibly
-quantised, the model's config and the config it was trained with). Both are read with
+quantised, the model's config and the config it was trained with; :func:`average_models` writes
+one as the mean of several, a model soup). Both are read with
 ``weights_only=True`` (:func:`load_checkpoint`), turned into a model by :func:`load_model`,
 and written atomically (:func:`atomic_save`). :data:`SHIPPED_CHECKPOINTS` names the models
 that come with the package, found by :func:`default_checkpoint` (a path, a shipped name, or
@@ -202,13 +203,7 @@ def working_short_side(ckpt: dict) -> int | None:
 
     A training checkpoint records its config; an exported one the config it was trained with.
     """
-    cfg = ckpt.get("config")
-    if cfg is None:
-        try:
-            cfg = json.loads(ckpt.get("meta", "{}")).get("trained_with", {})
-        except (TypeError, json.JSONDecodeError):
-            cfg = {}
-    cfg = cfg or {}
+    cfg = trained_config(ckpt)
     if cfg.get("working_size"):
         return int(cfg["working_size"])
     size = cfg.get("size")
@@ -229,19 +224,99 @@ def export_model(
     reads the working size); by default the checkpoint's own. A command that exports passes its
     config, so that its runtime keys (``working_size``) count.
     """
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite (overwrite=True in Python) to replace it")
+    _refuse_existing(out, overwrite)
     ckpt = load_checkpoint(train_checkpoint)
-    state = quantize_state(ckpt["model"], precision)
     info = {
         "trained_with": ckpt.get("config", {}) if config is None else config,
         "global_step": ckpt.get("global_step", 0),
-        "precision": precision,
         **(meta or {}),
     }
+    return _write_model(ckpt["model_config"], ckpt["model"], info, out, precision)
+
+
+def average_models(
+    paths: list[str | os.PathLike], out: str | os.PathLike, overwrite: bool = False, precision: str = "float16"
+) -> Path:
+    """Write one model whose weights are the mean of several models' (a *model soup*, Wortsman
+    et al., 2022), as :func:`export_model` writes a model.
+
+    It is meant for models fine-tuned from one starting point, such as continuations of one run
+    with other learning rates or data mixes: they stay in one basin of the loss, and their mean
+    can score as well as the best of them, and depends less on where each run happened to stop.
+    Models trained apart do not average into a working model, and nothing here can tell, so know
+    where they came from. Refused: fewer than two models, models of different architectures
+    (``model_config``) or working sizes. BatchNorm's running statistics are averaged like
+    weights, which is exact when training froze them (``freeze_bn``).
+
+    ``paths`` are training or exported checkpoints (quantised ones are read back to float32).
+    The file records the sources (``averaged_from``) and the first one's training config.
+    """
+    if len(paths) < 2:
+        raise ValueError(f"averaging needs at least two models, got {len(paths)}")
+    _refuse_existing(out, overwrite)
+    ckpts = [load_checkpoint(p) for p in paths]
+    first, first_path = ckpts[0], paths[0]
+    for ckpt, path in zip(ckpts[1:], paths[1:]):
+        if ckpt.get("model_config") != first.get("model_config"):
+            raise ValueError(
+                f"{path} is another architecture than {first_path} (model_config {ckpt.get('model_config')} "
+                f"vs {first.get('model_config')}); only models of one run can be averaged"
+            )
+        if working_short_side(ckpt) != working_short_side(first):
+            raise ValueError(
+                f"{path} runs at working size {working_short_side(ckpt)} but {first_path} at "
+                f"{working_short_side(first)}; average models trained alike"
+            )
+    states = [dequantize_state(c["model"]) for c in ckpts]
+    mean = {
+        k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v for k, v in states[0].items()
+    }
+    info = {
+        "trained_with": trained_config(first),
+        "global_step": max(int(_global_step(c)) for c in ckpts),
+        "averaged_from": [{"file": str(p), "global_step": int(_global_step(c))} for p, c in zip(paths, ckpts)],
+    }
+    return _write_model(first["model_config"], mean, info, out, precision)
+
+
+def trained_config(ckpt: dict) -> dict:
+    """The training config a checkpoint records: a training checkpoint's own, an exported
+    model's ``trained_with`` ({} when neither is there)."""
+    cfg = ckpt.get("config")
+    if cfg is None:
+        try:
+            cfg = json.loads(ckpt.get("meta", "{}")).get("trained_with", {})
+        except (TypeError, AttributeError, json.JSONDecodeError):
+            cfg = {}
+    return cfg or {}
+
+
+def _global_step(ckpt: dict) -> int:
+    if "global_step" in ckpt:
+        return ckpt["global_step"]
+    try:
+        return json.loads(ckpt.get("meta", "{}")).get("global_step", 0)
+    except (TypeError, AttributeError, json.JSONDecodeError):
+        return 0
+
+
+def _refuse_existing(out: str | os.PathLike, overwrite: bool) -> None:
+    if Path(out).exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite (overwrite=True in Python) to replace it")
+
+
+def _write_model(model_config: dict, state: dict, info: dict, out: str | os.PathLike, precision: str) -> Path:
+    """The one writer of exported models: ``state`` shrunk to ``precision``, with ``info`` as meta."""
+    out = Path(out)
+    state = quantize_state(state, precision)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_save(
-        {"format": MODEL_FORMAT, "model_config": ckpt["model_config"], "model": state, "meta": json.dumps(info)}, out
+        {
+            "format": MODEL_FORMAT,
+            "model_config": model_config,
+            "model": state,
+            "meta": json.dumps({**info, "precision": precision}),
+        },
+        out,
     )
     return out

@@ -257,6 +257,16 @@ def _train(args) -> int:
     return 0
 
 
+def _average(args) -> int:
+    from .checkpoints import average_models
+
+    _check_output_folder(str(Path(args.out).parent), "--out")
+    paths = [_checkpoint_path(m) for m in args.models]
+    out = average_models(paths, args.out, overwrite=args.overwrite, precision=args.precision)
+    print(f"averaged {len(paths)} models into {out}")
+    return 0
+
+
 def _exported_by(export: str, out: str, cfg) -> bool:
     """Whether the model file ``export`` was written by ``train --export`` for this very run:
     the run folder ``out``, with the config ``cfg`` (runtime keys aside)."""
@@ -588,6 +598,20 @@ def build_parser() -> argparse.ArgumentParser:
         "writes the model as it is, and the same command goes on from the checkpoint",
     )
     p.set_defaults(func=_train)
+
+    p = sub.add_parser(
+        "average", help="one model whose weights are the mean of several continuations of one run (a model soup)"
+    )
+    p.add_argument(
+        "models",
+        nargs="+",
+        metavar="CHECKPOINT",
+        help="two or more training or exported checkpoints of one run (or shipped names: synthetic, davis, multi)",
+    )
+    p.add_argument("--out", required=True, help="the model file to write")
+    p.add_argument("--precision", default="float16", choices=["float16", "int8"], help="as train --precision")
+    p.add_argument("--overwrite", action="store_true", help="replace --out")
+    p.set_defaults(func=_average)
 
     p = sub.add_parser("segment", help="segment a video (folder of frames or mp4/avi) from its first-frame mask")
     p.add_argument("--frames", required=True, help="folder of frames or a video file")

@@ -161,6 +161,14 @@ MATRIX = [
         "--quality: must be between 1 and 95",
     ),
     ("8 pack out under a file", ["pack", "--data", "d", "--out", "a_file/p"], "a_file is a file, not a folder"),
+    ("12 average one model", ["average", "synthetic", "--out", "out/s.pt"], "averaging needs at least two models"),
+    ("12 average a missing model", ["average", "none.pt", "davis", "--out", "out/s.pt"], "checkpoint not found"),
+    ("12 average two architectures", ["average", "synthetic", "davis", "--out", "out/s.pt"], "another architecture"),
+    (
+        "12 average over a kept model",
+        ["average", "davis", "multi", "--out", "model_exists.pt"],
+        "model_exists.pt exists; pass --overwrite",
+    ),
     ("8 train minutes not positive", ["train", "--out", "run", "--minutes", "-1"], "--minutes: must be a positive"),
     (
         "7 compare one name twice",

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import dgmpm_lite.device
-from dgmpm_lite.checkpoints import export_model, load_checkpoint, load_model
+from dgmpm_lite.checkpoints import atomic_save, average_models, export_model, load_checkpoint, load_model
 from dgmpm_lite.config import Stage, TrainConfig, load_config
 from dgmpm_lite.train import train
 
@@ -129,6 +129,39 @@ def test_int8_export_is_smaller_and_close(tmp_path):
             assert ((w - ref).abs() <= 0.51 * step + 1e-3 * step.max()).all(), name
     with pytest.raises(ValueError, match="precision must be"):
         export_model(ckpt, tmp_path / "x.pt", precision="int4")
+
+
+def test_average_of_two_continuations_is_their_mean(tmp_path):
+    ckpt = train(tiny_config(), tmp_path / "run", progress=False)
+    other = load_checkpoint(ckpt)
+    torch.manual_seed(1)
+    other["model"] = {k: v + torch.randn_like(v) if v.is_floating_point() else v for k, v in other["model"].items()}
+    other["global_step"] = 9
+    atomic_save(other, tmp_path / "other.pt")
+    out = average_models([ckpt, tmp_path / "other.pt"], tmp_path / "soup.pt", precision="float16")
+    a, b = load_model(ckpt).state_dict(), load_model(tmp_path / "other.pt").state_dict()
+    soup = load_model(out).state_dict()
+    for k, v in soup.items():
+        if v.is_floating_point():
+            torch.testing.assert_close(v, (a[k] + b[k]) / 2, rtol=2e-3, atol=2e-3, msg=k)  # float16 storage
+    meta = json.loads(load_checkpoint(out)["meta"])
+    assert [m["global_step"] for m in meta["averaged_from"]] == [4, 9] and meta["global_step"] == 9
+    assert meta["trained_with"] == load_checkpoint(ckpt)["config"]  # the working size travels with it
+    with pytest.raises(FileExistsError):
+        average_models([ckpt, tmp_path / "other.pt"], out)
+
+
+def test_average_refuses_one_model_and_models_of_other_runs(tmp_path):
+    ckpt = train(tiny_config(), tmp_path / "run", progress=False)
+    wider = train(tiny_config(use_prev_mask=False), tmp_path / "no_pm", progress=False)
+    larger = train(tiny_config(working_size=96), tmp_path / "large", progress=False)
+    with pytest.raises(ValueError, match="at least two models"):
+        average_models([ckpt], tmp_path / "x.pt")
+    with pytest.raises(ValueError, match="another architecture"):
+        average_models([ckpt, wider], tmp_path / "x.pt")
+    with pytest.raises(ValueError, match="working size 96"):
+        average_models([ckpt, larger], tmp_path / "x.pt")
+    assert not (tmp_path / "x.pt").exists()
 
 
 def test_bad_checkpoints_and_configs(tmp_path):
