@@ -140,7 +140,8 @@ def run_ablation(
 
 
 def reuse_variant(model_file: str | Path, config: str, name: str, dest: str | Path | None = None, **overrides):
-    """Load an exported model to stand for variant ``name`` of an ablation run with ``config``.
+    """Load an exported model (or a training checkpoint) to stand for variant ``name`` of an
+    ablation run with ``config``.
 
     Raises ``ValueError`` naming every setting in which its recorded training config (the
     ``trained_with`` of :func:`dgmpm_lite.checkpoints.export_model`) differs from ``config`` with

@@ -235,46 +235,67 @@ def export_model(
 
 
 def average_models(
-    paths: list[str | os.PathLike], out: str | os.PathLike, overwrite: bool = False, precision: str = "float16"
+    paths: list[str | os.PathLike],
+    out: str | os.PathLike,
+    overwrite: bool = False,
+    precision: str = "float16",
+    working_size: int | None = None,
 ) -> Path:
     """Write one model whose weights are the mean of several models' (a *model soup*, Wortsman
     et al., 2022), as :func:`export_model` writes a model.
 
     It is meant for models fine-tuned from one starting point, such as continuations of one run
     with other learning rates or data mixes: they stay in one basin of the loss, and their mean
-    can score as well as the best of them, and depends less on where each run happened to stop.
+    can score as well as the best of them on some sets (whether it does must be measured).
     Models trained apart do not average into a working model, and nothing here can tell, so know
-    where they came from. Refused: fewer than two models, models of different architectures
-    (``model_config``) or working sizes. BatchNorm's running statistics are averaged like
-    weights, which is exact when training froze them (``freeze_bn``).
+    where they came from. A path given twice counts twice (a weighted mean). BatchNorm's running
+    statistics are averaged like weights, which is exact when training froze them (``freeze_bn``).
+
+    Refused: fewer than two models, ``out`` among them, models of different architectures
+    (``model_config``) or weights, and models that run at different working sizes unless
+    ``working_size`` says which one the soup runs at (a training checkpoint saved before its
+    run set ``working_size`` reads as its training size).
 
     ``paths`` are training or exported checkpoints (quantised ones are read back to float32).
     The file records the sources (``averaged_from``) and the first one's training config.
     """
     if len(paths) < 2:
         raise ValueError(f"averaging needs at least two models, got {len(paths)}")
+    if Path(out).resolve() in {Path(p).resolve() for p in paths}:
+        raise ValueError(f"the output {out} is one of the models to average; write the mean to a new file")
     _refuse_existing(out, overwrite)
     ckpts = [load_checkpoint(p) for p in paths]
-    first, first_path = ckpts[0], paths[0]
-    for ckpt, path in zip(ckpts[1:], paths[1:]):
-        if ckpt.get("model_config") != first.get("model_config"):
-            raise ValueError(
-                f"{path} is another architecture than {first_path} (model_config {ckpt.get('model_config')} "
-                f"vs {first.get('model_config')}); only models of one run can be averaged"
-            )
-        if working_short_side(ckpt) != working_short_side(first):
-            raise ValueError(
-                f"{path} runs at working size {working_short_side(ckpt)} but {first_path} at "
-                f"{working_short_side(first)}; average models trained alike"
-            )
+    for ckpt, path in zip(ckpts, paths):
+        if "model" not in ckpt or "model_config" not in ckpt:
+            raise ValueError(f"checkpoint {path} holds no model weights or no model config; export it again")
     states = [dequantize_state(c["model"]) for c in ckpts]
+    first, first_path = ckpts[0], paths[0]
+    for ckpt, state, path in zip(ckpts[1:], states[1:], paths[1:]):
+        config, first_config = ckpt["model_config"], first["model_config"]
+        differ = sorted(k for k in set(config) | set(first_config) if config.get(k) != first_config.get(k))
+        if differ:
+            said = ", ".join(f"{k} {config.get(k)!r} vs {first_config.get(k)!r}" for k in differ)
+            raise ValueError(f"{path} is another architecture than {first_path} ({said}); average one run's models")
+        odd = sorted(k for k in set(state) | set(states[0]) if k not in state or k not in states[0])
+        odd += sorted(k for k in set(state) & set(states[0]) if state[k].shape != states[0][k].shape)
+        if odd:
+            raise ValueError(f"the weights of {path} do not match {first_path}'s ({odd[0]}); average one run's models")
+    sizes = sorted({working_short_side(c) or 0 for c in ckpts})
+    if working_size is None and len(sizes) > 1:
+        raise ValueError(
+            f"the models run at different working sizes ({', '.join(str(s or 'unknown') for s in sizes)}); "
+            "pass --working-size to say which one the mean runs at"
+        )
     mean = {
         k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v for k, v in states[0].items()
     }
+    trained_with = dict(trained_config(first))
+    if working_size is not None:
+        trained_with["working_size"] = working_size
     info = {
-        "trained_with": trained_config(first),
-        "global_step": max(int(_global_step(c)) for c in ckpts),
-        "averaged_from": [{"file": str(p), "global_step": int(_global_step(c))} for p, c in zip(paths, ckpts)],
+        "trained_with": trained_with,
+        "global_step": max(_global_step(c) for c in ckpts),
+        "averaged_from": [{"file": str(p), "global_step": _global_step(c)} for p, c in zip(paths, ckpts)],
     }
     return _write_model(first["model_config"], mean, info, out, precision)
 
@@ -284,23 +305,26 @@ def trained_config(ckpt: dict) -> dict:
     model's ``trained_with`` ({} when neither is there)."""
     cfg = ckpt.get("config")
     if cfg is None:
-        try:
-            cfg = json.loads(ckpt.get("meta", "{}")).get("trained_with", {})
-        except (TypeError, AttributeError, json.JSONDecodeError):
-            cfg = {}
-    return cfg or {}
+        cfg = _meta(ckpt).get("trained_with")
+    return cfg if isinstance(cfg, dict) else {}
+
+
+def _meta(ckpt: dict) -> dict:
+    try:
+        meta = json.loads(ckpt.get("meta", "{}"))
+    except (TypeError, json.JSONDecodeError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _global_step(ckpt: dict) -> int:
-    if "global_step" in ckpt:
-        return ckpt["global_step"]
-    try:
-        return json.loads(ckpt.get("meta", "{}")).get("global_step", 0)
-    except (TypeError, AttributeError, json.JSONDecodeError):
-        return 0
+    step = ckpt["global_step"] if "global_step" in ckpt else _meta(ckpt).get("global_step", 0)
+    return step if isinstance(step, int) else 0
 
 
 def _refuse_existing(out: str | os.PathLike, overwrite: bool) -> None:
+    if Path(out).is_dir():
+        raise FileExistsError(f"{out} is a folder; give the model a file name, e.g. {Path(out) / 'model.pt'}")
     if Path(out).exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite (overwrite=True in Python) to replace it")
 

@@ -262,7 +262,9 @@ def _average(args) -> int:
 
     _check_output_folder(str(Path(args.out).parent), "--out")
     paths = [_checkpoint_path(m) for m in args.models]
-    out = average_models(paths, args.out, overwrite=args.overwrite, precision=args.precision)
+    out = average_models(
+        paths, args.out, overwrite=args.overwrite, precision=args.precision, working_size=args.working_size
+    )
     print(f"averaged {len(paths)} models into {out}")
     return 0
 
@@ -606,10 +608,18 @@ def build_parser() -> argparse.ArgumentParser:
         "models",
         nargs="+",
         metavar="CHECKPOINT",
-        help="two or more training or exported checkpoints of one run (or shipped names: synthetic, davis, multi)",
+        help="two or more training or exported checkpoints of one run (or shipped names: synthetic, davis, "
+        "multi); a path given twice counts twice",
     )
     p.add_argument("--out", required=True, help="the model file to write")
     p.add_argument("--precision", default="float16", choices=["float16", "int8"], help="as train --precision")
+    p.add_argument(
+        "--working-size",
+        type=_positive_int,
+        default=None,
+        metavar="PIXELS",
+        help="short side the mean runs at, recorded in --out (default: the models'; needed when they differ)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace --out")
     p.set_defaults(func=_average)
 

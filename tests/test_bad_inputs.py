@@ -165,6 +165,12 @@ MATRIX = [
     ("12 average a missing model", ["average", "none.pt", "davis", "--out", "out/s.pt"], "checkpoint not found"),
     ("12 average two architectures", ["average", "synthetic", "davis", "--out", "out/s.pt"], "another architecture"),
     (
+        "12 average into one of its models",
+        ["average", "model_exists.pt", "davis", "--out", "model_exists.pt", "--overwrite"],
+        "model_exists.pt is one of the models to average",
+    ),
+    ("12 average into a folder", ["average", "davis", "multi", "--out", "good"], "good is a folder"),
+    (
         "12 average over a kept model",
         ["average", "davis", "multi", "--out", "model_exists.pt"],
         "model_exists.pt exists; pass --overwrite",

@@ -149,19 +149,34 @@ def test_average_of_two_continuations_is_their_mean(tmp_path):
     assert meta["trained_with"] == load_checkpoint(ckpt)["config"]  # the working size travels with it
     with pytest.raises(FileExistsError):
         average_models([ckpt, tmp_path / "other.pt"], out)
+    # a path given twice counts twice; exported int8 models are read back to float32
+    int8 = export_model(tmp_path / "other.pt", tmp_path / "other_int8.pt", precision="int8")
+    twice = load_model(average_models([ckpt, ckpt, int8], tmp_path / "twice.pt")).state_dict()
+    name = next(k for k, v in a.items() if v.dim() == 4)
+    torch.testing.assert_close(twice[name], (2 * a[name] + b[name]) / 3, rtol=0, atol=0.02)
+    assert not torch.allclose(twice[name], soup[name], atol=0.02)
 
 
-def test_average_refuses_one_model_and_models_of_other_runs(tmp_path):
+def test_average_refuses_what_is_not_one_runs_models(tmp_path):
     ckpt = train(tiny_config(), tmp_path / "run", progress=False)
-    wider = train(tiny_config(use_prev_mask=False), tmp_path / "no_pm", progress=False)
+    no_pm = train(tiny_config(use_prev_mask=False), tmp_path / "no_pm", progress=False)
     larger = train(tiny_config(working_size=96), tmp_path / "large", progress=False)
+    lacking = load_checkpoint(ckpt)
+    lacking["model"].pop(next(iter(lacking["model"])))
+    atomic_save(lacking, tmp_path / "lacking.pt")
     with pytest.raises(ValueError, match="at least two models"):
         average_models([ckpt], tmp_path / "x.pt")
-    with pytest.raises(ValueError, match="another architecture"):
-        average_models([ckpt, wider], tmp_path / "x.pt")
-    with pytest.raises(ValueError, match="working size 96"):
+    with pytest.raises(ValueError, match="another architecture.*use_prev_mask False vs True"):
+        average_models([ckpt, no_pm], tmp_path / "x.pt")
+    with pytest.raises(ValueError, match="do not match"):
+        average_models([ckpt, tmp_path / "lacking.pt"], tmp_path / "x.pt")
+    with pytest.raises(ValueError, match=r"different working sizes \(48, 96\); pass --working-size"):
         average_models([ckpt, larger], tmp_path / "x.pt")
+    with pytest.raises(ValueError, match="is one of the models"):
+        average_models([ckpt, larger], ckpt, overwrite=True)
     assert not (tmp_path / "x.pt").exists()
+    said = average_models([ckpt, larger], tmp_path / "x.pt", working_size=96)
+    assert load_model(said).working_short_side == 96
 
 
 def test_bad_checkpoints_and_configs(tmp_path):
