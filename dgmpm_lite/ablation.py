@@ -1,4 +1,6 @@
-"""The paper's ablation study (Table IV): train each variant the same way, score them together.
+"""The paper's ablation study (Table IV): train each variant the same way, score them together,
+and show methods side by side on the frames where they differ (the Fig. 8 analogue, and the
+look-alike figure of ``dgmpm-lite compare``).
 
 | name     | what is removed or replaced (paper IV-D)             | DGMPM switches            |
 |----------|------------------------------------------------------|---------------------------|
@@ -14,8 +16,10 @@ validation videos with :func:`dgmpm_lite.compare.evaluate_methods`.
 
 This module is the orchestration only: which variants exist, where their runs and the shipped
 models live (:func:`variant_dir`, :func:`shipped_variants`, :func:`reuse_variant`), and running
-them on the frames of the Fig. 8 analogue (:func:`segment_frames`, :func:`case_grid`, :func:`case_scores` and
-:func:`variant_spread`, which picks the frames where the variants differ). The
+them on the frames of the Fig. 8 analogue (:func:`segment_frames`, :func:`case_grid`, :func:`case_scores`,
+:func:`variant_spread`, which picks the frames where the variants differ, and :func:`gain_score` and
+:func:`lookalike_grid`, where one model keeps a target beside its look-alike and another loses it;
+:func:`case_mask_grid` runs any methods on a case). The
 rest of the study lives with its kind: the table and its sentences in
 :mod:`dgmpm_lite.viz.tables` (``table_iv_rows``, ``describe_table_iv``), the bars and the mask
 grids in :mod:`dgmpm_lite.viz.ablation`, the choice of frames and the validation videos in
@@ -42,7 +46,7 @@ from .checkpoints import (
 )
 from .compare import BASELINES, evaluate_methods
 from .config import config_differences, load_config
-from .data.metadata import instance_masks
+from .data.metadata import fig8_cases, instance_masks, read_metadata
 from .infer import propagate
 from .model import DGMPM
 from .train import train
@@ -255,13 +259,14 @@ def load_variants(out_dir: str | Path, variants: list[str] | None = None, device
 # -- Fig. 8: the variants' masks on the same frames ---------------------------------------------
 
 
-def segment_frames(seq, frame_ids, methods, device="auto", notes=None, marks=None) -> MaskGrid:
+def segment_frames(seq, frame_ids, methods, device="auto", notes=None, marks=None, working_size=None) -> MaskGrid:
     """Run every method on ``seq`` from its first-frame mask and keep the frames ``frame_ids``.
 
     ``methods``: name -> :class:`~dgmpm_lite.model.DGMPM` or ``"flow"`` / ``"copy"``; each
     runs through :func:`dgmpm_lite.infer.propagate` on frames ``0 .. max(frame_ids)`` (only
-    the kept label maps are stored). Returns a :class:`MaskGrid` with the ground truth first;
-    ``notes`` (one string per frame) and ``marks`` ((F, H, W) masks) are stored with it.
+    the kept label maps are stored), DGMPM at ``working_size`` (``None``: each model's recorded
+    one). Returns a :class:`MaskGrid` with the ground truth first; ``notes`` (one string per
+    frame) and ``marks`` ((F, H, W) masks) are stored with it.
     """
 
     ids = [int(t) for t in frame_ids]
@@ -288,7 +293,7 @@ def segment_frames(seq, frame_ids, methods, device="auto", notes=None, marks=Non
         kind = "dgmpm" if isinstance(method, DGMPM) else method
         model = method if kind == "dgmpm" else None
         kept = {}
-        preds = propagate(kind, (seq.frame(t) for t in range(last + 1)), seq.mask(0), model, device)
+        preds = propagate(kind, (seq.frame(t) for t in range(last + 1)), seq.mask(0), model, device, working_size)
         for t, labels in enumerate(preds):
             if t in wanted:
                 kept[t] = labels
@@ -302,10 +307,16 @@ def variant_mask_grid(
     out_dir, seq, frame_ids, variants=None, baselines: bool = True, device="auto", notes=None, marks=None
 ) -> MaskGrid:
     """:func:`segment_frames` with the exported variants of ``out_dir`` (and both baselines)."""
+    return segment_frames(seq, frame_ids, _variant_methods(out_dir, variants, baselines), device, notes, marks)
+
+
+def _variant_methods(out_dir, variants=None, baselines: bool = True) -> dict:
+    """The exported variants of ``out_dir`` by name (and both baselines): what
+    :func:`segment_frames` runs."""
     methods = dict(load_variants(out_dir, variants))
     if baselines:
         methods.update(BASELINES)
-    return segment_frames(seq, frame_ids, methods, device, notes, marks)
+    return methods
 
 
 def case_scores(results, case: dict, names=None) -> dict[str, float]:
@@ -345,16 +356,62 @@ def variant_spread(results, variants=None):
     return score
 
 
-def case_grid(out_dir, dataset, case: dict, variants=None, baselines: bool = True, device="auto") -> MaskGrid:
-    """:func:`variant_mask_grid` for one case of :func:`fig8_cases`, look-alikes outlined."""
+def gain_score(results, better: str, worse: str, dataset=None, min_targets: int = 1):
+    """A ``score`` for :func:`~dgmpm_lite.data.metadata.fig8_cases`: how much higher ``better``'s
+    J is than ``worse``'s on a case (:func:`case_scores`), so that a figure shows a target one
+    method keeps and the other loses.
+
+    The score is ``(preferred, gain)``: with ``dataset`` (the generated videos), a case where
+    ``better`` gains in a video with at least ``min_targets`` targets ranks above every other,
+    and the largest gain anywhere is the fallback; a case either method has no score on ranks
+    last (gain ``-inf``).
+    """
+
+    targets: dict[str, int] = {}
+
+    def count(name: str) -> int:
+        if name not in targets:
+            targets[name] = sum(o.get("role") == "target" for o in read_metadata(dataset, name)["objects"])
+        return targets[name]
+
+    def score(case: dict) -> tuple[bool, float]:
+        means = case_scores(results, case, [better, worse])
+        gain = means[better] - means[worse] if len(means) == 2 else float("-inf")
+        return (gain > 0 and (dataset is None or count(case["sequence"]) >= min_targets), gain)
+
+    return score
+
+
+def lookalike_grid(
+    dataset, results, methods, better: str, worse: str, device="auto", max_frames: int = 0, working_size=None
+) -> tuple[dict, MaskGrid] | None:
+    """The look-alike case of ``dataset`` (generated videos) where ``better`` gains the most J
+    over ``worse``, preferring videos with at least two targets (:func:`gain_score`), and every
+    method of ``methods`` run on its frames (:func:`case_mask_grid`): ``(case, grid)``, or None
+    when no target is in view with its look-alike. ``results`` are those methods' scores on
+    ``dataset`` (:func:`~dgmpm_lite.compare.evaluate_methods` with the same ``max_frames``).
+    """
+
+    score = gain_score(results, better, worse, dataset, min_targets=2)
+    case = fig8_cases(dataset, max_frames, score=score)["distractor"]
+    return None if case is None else (case, case_mask_grid(dataset, case, methods, device, working_size))
+
+
+def case_mask_grid(dataset, case: dict, methods, device="auto", working_size=None) -> MaskGrid:
+    """:func:`segment_frames` on a case of :func:`fig8_cases` (its video, frames and notes), its
+    look-alikes outlined."""
     marks = (
         instance_masks(dataset, case["sequence"], case["frame_ids"], case["distractor_ids"])
         if case.get("distractor_ids")
         else None
     )
-    return variant_mask_grid(
-        out_dir, dataset[case["sequence"]], case["frame_ids"], variants, baselines, device, case["notes"], marks
-    )
+    seq = dataset[case["sequence"]]
+    return segment_frames(seq, case["frame_ids"], methods, device, case["notes"], marks, working_size)
+
+
+def case_grid(out_dir, dataset, case: dict, variants=None, baselines: bool = True, device="auto") -> MaskGrid:
+    """:func:`case_mask_grid` with the exported variants of ``out_dir`` (and both baselines)."""
+    return case_mask_grid(dataset, case, _variant_methods(out_dir, variants, baselines), device)
 
 
 # -- smoke runs -------------------------------------------------------------------------------------

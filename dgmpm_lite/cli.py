@@ -389,9 +389,13 @@ def _compare(args) -> int:
     from pathlib import Path
 
     from . import shipped_path
+    from .ablation import case_scores, lookalike_grid
     from .checkpoints import load_model
     from .compare import BASELINES, evaluate_methods
     from .data import DavisDataset
+    from .data.metadata import fig8_candidates, has_metadata
+    from .viz import savefig
+    from .viz.ablation import plot_mask_grid
     from .viz.tables import results_table, write_per_sequence_csv, write_results
 
     _check_device(args.device)
@@ -402,21 +406,41 @@ def _compare(args) -> int:
             name, path = "DGMPM", item
         if name in methods:
             raise CliError(f"--model {item}: the name {name!r} is given twice; give each model its own NAME=")
+        if name in BASELINES:
+            raise CliError(f"--model {item}: {name!r} is the name of a baseline row; give the model another NAME=")
         methods[name] = load_model(_checkpoint_path(path))
     if not args.model:
         methods["DGMPM"] = load_model(_checkpoint_path(None))
     if not args.no_baselines:
         methods.update(BASELINES)
-    for out in (args.out, args.per_sequence):
+    for out in (args.out, args.per_sequence, args.lookalike_figure):
         if out and Path(out).exists() and not args.overwrite:
             raise CliError(f"{out} exists; pass --overwrite to replace it")
-    results = evaluate_methods(
-        DavisDataset(shipped_path(args.data), split=args.split or None),
-        methods,
-        args.max_frames,
-        args.device,
-        working_size=args.working_size,
-    )
+    dataset = DavisDataset(shipped_path(args.data), split=args.split or None)
+    figure = Path(args.lookalike_figure) if args.lookalike_figure else None
+    if figure is not None:
+        if figure.suffix != ".png":
+            raise CliError(f"--lookalike-figure {figure}: give a path ending in .png, e.g. build/figures/lookalike.png")
+        if figure.parent.exists() and not figure.parent.is_dir():
+            raise CliError(f"--lookalike-figure {figure}: {figure.parent} is a file, not a folder")
+        if len(args.model or []) < 2:
+            raise CliError(
+                "--lookalike-figure shows where the first --model gains most over the second: give two, "
+                "e.g. --model new=runs/multi/model.pt old=davis"
+            )
+        if not has_metadata(dataset):
+            raise CliError(
+                f"--lookalike-figure needs generated videos, whose Metadata/ and Instances/ say which object "
+                f"is a look-alike; not every video of {args.data} has them (`dgmpm-lite generate` makes such videos)"
+            )
+        if not fig8_candidates(dataset, args.max_frames)["distractor"]:
+            within = f" within --max-frames {args.max_frames}" if args.max_frames else ""
+            raise CliError(
+                f"--lookalike-figure: no video of {args.data} (split {args.split or 'all'!r}) shows a target with "
+                f"its look-alike{within}; choose videos with look-alikes"
+                + (" or raise --max-frames" if args.max_frames else "")
+            )
+    results = evaluate_methods(dataset, methods, args.max_frames, args.device, working_size=args.working_size)
     print(results_table(results))
     if args.out:
         csv_path, md_path = write_results(results, args.out)
@@ -424,6 +448,26 @@ def _compare(args) -> int:
     if args.per_sequence:
         write_per_sequence_csv(results, args.per_sequence)
         print(f"wrote {args.per_sequence}")
+    if figure is not None:
+        better, worse = list(methods)[:2]
+        case, grid = lookalike_grid(
+            dataset, results, methods, better, worse, args.device, args.max_frames, args.working_size
+        )
+        j = case_scores(results, case, [better, worse])
+        if len(j) < 2:
+            raise CliError(
+                "--lookalike-figure: DAVIS scores none of the frames where a target is in view with its "
+                "look-alike (it skips each video's first and last); raise --max-frames"
+            )
+        print(
+            f"look-alike case: {case['sequence']}, target {case['object_id']}, frames {case['frame_ids']}; "
+            f"J on its scored frames: {better} {100 * j[better]:.1f}, {worse} {100 * j[worse]:.1f}"
+        )
+        if j[better] <= j[worse]:
+            print(f"{better} gains over {worse} on no look-alike case: this is where it loses least")
+        fig = plot_mask_grid(grid, title=f"{better} and {worse} beside a look-alike (dashed in GT)")
+        path = savefig(fig, figure.stem, figure.parent)
+        print(f"wrote {path} (it shows the videos' frames: never commit it if they come from DAVIS)")
     return 0
 
 
@@ -657,7 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         action="extend",
         metavar="NAME=CHECKPOINT",
-        help="CHECKPOINT: a file, or davis / synthetic for a shipped model (default: synthetic)",
+        help="CHECKPOINT: a file, or multi / davis / synthetic for a shipped model (default: synthetic)",
     )
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--max-frames", type=_non_negative_int, default=0, help="first N frames of each video (0 = all)")
@@ -667,7 +711,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--per-sequence", default="", help="also write J-Mean and F-Mean per (method, sequence_object) as CSV"
     )
     p.add_argument("--working-size", type=_non_negative_int, default=None, metavar="PIXELS", help=WORKING_SIZE_HELP)
-    p.add_argument("--overwrite", action="store_true", help="replace the --out and --per-sequence files")
+    p.add_argument(
+        "--lookalike-figure",
+        default="",
+        metavar="PNG",
+        help="also draw, as a .png, the target and look-alike (on frames where both are in view) on which the "
+        "first of two or more --model gains most J over the second (videos with two or more targets first); "
+        "generated videos only",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the --out, --per-sequence and --lookalike-figure files"
+    )
     p.set_defaults(func=_compare)
 
     p = sub.add_parser("ablation", help="train the paper's ablation variants (Table IV) and score them together")

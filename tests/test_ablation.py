@@ -79,6 +79,7 @@ import torch  # noqa: E402
 
 from dgmpm_lite.ablation import (  # noqa: E402
     case_grid,
+    gain_score,
     load_variants,
     segment_frames,
     variant_dir,
@@ -320,6 +321,37 @@ def test_variant_spread_scores_how_much_the_variants_differ_on_a_case():
     assert score({"sequence": "v", "object_id": 2, "frame_ids": [5]}) == -1.0
     assert score({"sequence": "w", "object_id": 2, "frame_ids": [2]}) == -1.0
     assert score({"sequence": "v", "object_id": 3, "frame_ids": [2]}) == -1.0
+
+
+def test_gain_score_prefers_a_gain_in_a_video_with_two_targets():
+    from dgmpm_lite.data import DavisDataset, data_samples_root
+
+    data = DavisDataset(data_samples_root(), split="val")  # val_001 has 4 targets, val_003 one
+
+    def scored(j1, j2, j3):
+        res = _result(0.5, 0.5)
+        two, one = np.array([[j1] * 4, [j2] * 4]), np.full((1, 4), j3)
+        res.sequences = {
+            "val_001": SequenceScores(J=two, F=two, object_ids=[1, 2], frames=[1, 2, 3, 4]),
+            "val_003": SequenceScores(J=one, F=one, object_ids=[1], frames=[1, 2, 3, 4]),
+        }
+        return res
+
+    results = {"new": scored(0.3, 0.6, 0.9), "old": scored(0.5, 0.4, 0.1)}
+    big_gain_one_target = {"sequence": "val_003", "object_id": 1, "frame_ids": [2, 3]}
+    gain_four_targets = {"sequence": "val_001", "object_id": 2, "frame_ids": [2, 3]}
+    loss_four_targets = {"sequence": "val_001", "object_id": 1, "frame_ids": [2, 3]}
+    score = gain_score(results, "new", "old", data, min_targets=2)
+    assert score(gain_four_targets) == (True, pytest.approx(0.2))
+    assert score(big_gain_one_target) == (False, pytest.approx(0.8))
+    assert score(loss_four_targets) == (False, pytest.approx(-0.2))
+    assert score(gain_four_targets) > score(big_gain_one_target) > score(loss_four_targets)
+    # with no gain in a video of two targets, the largest gain anywhere is shown
+    assert max([big_gain_one_target, loss_four_targets], key=score) is big_gain_one_target
+    # without the dataset, only the gain counts; a case a method has no score on ranks last
+    plain = gain_score(results, "new", "old")
+    assert plain(big_gain_one_target) > plain(gain_four_targets)
+    assert score({"sequence": "val_001", "object_id": 3, "frame_ids": [2]}) == (False, float("-inf"))
 
 
 def test_fig8_cases_on_the_smoke_set(tmp_path):

@@ -177,6 +177,31 @@ MATRIX = [
     ),
     ("8 train minutes not positive", ["train", "--out", "run", "--minutes", "-1"], "--minutes: must be a positive"),
     (
+        "12 lookalike figure with one model",
+        ["compare", "--model", "a=synthetic", "--lookalike-figure", "l.png", "--no-baselines"],
+        "give two",
+    ),
+    (
+        "12 lookalike figure not a png",
+        ["compare", "--model", "a=synthetic", "b=davis", "--lookalike-figure", "l.jpg", "--no-baselines"],
+        "give a path ending in .png",
+    ),
+    (
+        "12 lookalike figure .PNG (would be written as .png)",
+        ["compare", "--model", "a=synthetic", "b=davis", "--lookalike-figure", "l.PNG", "--no-baselines"],
+        "give a path ending in .png",
+    ),
+    (
+        "12 lookalike figure inside a file",
+        ["compare", "--model", "a=synthetic", "b=davis", "--lookalike-figure", "a_file/l.png", "--no-baselines"],
+        "a_file is a file, not a folder",
+    ),
+    (
+        "12 compare model named like a baseline",
+        ["compare", "--model", "flow baseline=synthetic"],
+        "'flow baseline' is the name of a baseline row",
+    ),
+    (
         "7 compare one name twice",
         ["compare", "--model", "a=synthetic", "a=davis", "--no-baselines"],
         "the name 'a' is given twice",

@@ -206,6 +206,78 @@ def test_compare_scores_checkpoints_and_baselines_on_the_same_videos(tmp_path, c
     assert main(["compare", "--model", f"tiny={ckpt}", "--per-sequence", str(per_seq)]) == 2  # no overwrite
 
 
+def _scored_as(values: dict, data):
+    """Hand-made compare results on ``data``: J of every (video, object) is 0.5 but for ``values``."""
+    from dgmpm_lite.metrics import GLOBAL_COLUMNS, DatasetResults, SequenceScores
+
+    res = DatasetResults(global_metrics={c: 0.5 for c in GLOBAL_COLUMNS}, per_object=[])
+    res.sequences = {}
+    for seq in data:
+        ids = list(range(1, seq.num_objects + 1))
+        j = np.array([[values.get((seq.name, k), 0.5)] * (len(seq) - 2) for k in ids])
+        res.sequences[seq.name] = SequenceScores(J=j, F=j, object_ids=ids, frames=list(range(1, len(seq) - 1)))
+    return res
+
+
+def test_compare_draws_the_lookalike_case_where_the_first_model_gains_most(tmp_path, capsys, monkeypatch):
+    import dgmpm_lite.compare as compare
+    from dgmpm_lite.data import DavisDataset, data_samples_root
+    from dgmpm_lite.data.metadata import fig8_candidates, read_metadata
+
+    data = DavisDataset(data_samples_root(), split="val")
+    cases = fig8_candidates(data)["distractor"]
+    targets = {n: sum(o["role"] == "target" for o in read_metadata(data, n)["objects"]) for n in data.names}
+    many = next(c for c in cases if targets[c["sequence"]] >= 2)
+    one = next(c for c in cases if targets[c["sequence"]] == 1)
+    # "new" gains 0.8 on a one-target video's look-alike case, 0.2 on one with several targets
+    new = _scored_as({(one["sequence"], one["object_id"]): 0.9, (many["sequence"], many["object_id"]): 0.7}, data)
+    old = _scored_as({(one["sequence"], one["object_id"]): 0.1}, data)
+    monkeypatch.setattr(compare, "evaluate_methods", lambda *a, **k: {"new": new, "old": old})
+    png = tmp_path / "figs" / "lookalike.png"
+    argv = ["compare", "--model", "new=synthetic", "old=davis", "--no-baselines", "--device", "cpu"]
+    argv += ["--lookalike-figure", str(png)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert f"look-alike case: {many['sequence']}, target {many['object_id']}, frames {many['frame_ids']}" in printed
+    assert "new 70.0, old 50.0" in printed and "loses least" not in printed
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "never commit it if they come from DAVIS" in printed
+    before = png.read_bytes()
+    assert main(argv) == 2  # an existing figure is kept without --overwrite
+    assert "pass --overwrite" in capsys.readouterr().err and png.read_bytes() == before
+    # where the first model gains nowhere, the figure says it shows where it loses least
+    monkeypatch.setattr(compare, "evaluate_methods", lambda *a, **k: {"new": old, "old": new})
+    assert main([*argv, "--overwrite"]) == 0
+    assert "new gains over old on no look-alike case" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--data", "PLAIN"], "needs generated videos"),
+        (["--split", "ONLY_VAL_000"], "shows a target with its look-alike; choose videos"),
+        (["--max-frames", "1"], "within --max-frames 1; choose videos with look-alikes or raise --max-frames"),
+    ],
+)
+def test_lookalike_figure_is_refused_before_scoring(tmp_path, capsys, monkeypatch, extra, message):
+    import dgmpm_lite.compare as compare
+    from dgmpm_lite.data import data_samples_root
+
+    def scoring(*args, **kwargs):
+        raise AssertionError("scored before the figure's inputs were checked")
+
+    monkeypatch.setattr(compare, "evaluate_methods", scoring)
+    plain = tmp_path / "plain"
+    shutil.copytree(data_samples_root(), plain, ignore=shutil.ignore_patterns("Instances"))
+    (tmp_path / "only.txt").write_text("val_000\n")  # a video without look-alikes
+    extra = [{"PLAIN": str(plain), "ONLY_VAL_000": str(tmp_path / "only.txt")}.get(a, a) for a in extra]
+    png, table = tmp_path / "l.png", tmp_path / "table.csv"
+    argv = ["compare", "--model", "a=synthetic", "b=davis", "--lookalike-figure", str(png), "--out", str(table)]
+    assert main([*argv, *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not png.exists() and not table.exists()
+
+
 def test_ablation_variants_without_dash_and_unknown_variant(tmp_path, capsys, monkeypatch):
     import dgmpm_lite.ablation as ablation
 

@@ -1,6 +1,7 @@
 """What the generator recorded about a video, read and mined: its objects, their roles (target,
 look-alike, occluder, salient non-target) and per-frame visibility (:func:`read_metadata`),
-every object's pixels (:func:`read_instances`), and the frames where something happens: a
+every object's pixels (:func:`read_instances`), whether a dataset has both for
+every video (:func:`has_metadata`), and the frames where something happens: a
 target hidden and back (:func:`occlusion_case`, :func:`largest_occlusion_case`), the cases
 the Fig. 8 analogue can show (:func:`fig8_candidates`) and the two it shows
 (:func:`fig8_cases`). Files are written by :mod:`dgmpm_lite.data.synthetic`."""
@@ -25,6 +26,16 @@ def read_metadata(dataset, sequence: str) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: only generated synthetic videos have metadata")
     return json.loads(path.read_text())
+
+
+def has_metadata(dataset) -> bool:
+    """Whether every video of ``dataset`` has the generator's record (:func:`read_metadata`) and
+    its instance maps (:func:`read_instances`), as generated videos do."""
+    return bool(dataset.names) and all(
+        metadata_path(dataset.root, dataset.resolution, n).is_file()
+        and instances_dir(dataset.root, dataset.resolution, n).is_dir()
+        for n in dataset.names
+    )
 
 
 def read_instances(dataset, sequence: str, frame: int) -> np.ndarray:
