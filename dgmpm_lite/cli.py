@@ -38,6 +38,17 @@ def _non_negative_int(text: str) -> int:
     return _whole_number(text, 0, "must be 0 or more")
 
 
+def _scored_frames(text: str) -> int:
+    """--max-frames of compare and ablation: 0 (every frame) or at least 3, since DAVIS scores
+    neither a video's first frame (it is given) nor its last."""
+    value = _non_negative_int(text)
+    if value in (1, 2):
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (every frame) or at least 3: DAVIS scores neither the first frame nor the last, got {text!r}"
+        )
+    return value
+
+
 def _jpeg_quality(text: str) -> int:
     value = _whole_number(text, 1, "must be between 1 and 95 (JPEG quality)")
     if value > 95:
@@ -405,7 +416,11 @@ def _compare(args) -> int:
         if not sep:
             name, path = "DGMPM", item
         if name in methods:
-            raise CliError(f"--model {item}: the name {name!r} is given twice; give each model its own NAME=")
+            unnamed = " (a model given without NAME= is called 'DGMPM')" if not sep else ""
+            raise CliError(
+                f"--model {item}: the name {name!r} is given twice{unnamed}; give each model its own NAME=, "
+                "e.g. --model new=synthetic old=davis"
+            )
         if name in BASELINES:
             raise CliError(f"--model {item}: {name!r} is the name of a baseline row; give the model another NAME=")
         methods[name] = load_model(_checkpoint_path(path))
@@ -463,9 +478,12 @@ def _compare(args) -> int:
             f"look-alike case: {case['sequence']}, target {case['object_id']}, frames {case['frame_ids']}; "
             f"J on its scored frames: {better} {100 * j[better]:.1f}, {worse} {100 * j[worse]:.1f}"
         )
+        title = f"{case['sequence']}, target {case['object_id']}: J {better} {100 * j[better]:.1f}, {worse} "
+        title += f"{100 * j[worse]:.1f}; its look-alike dashed in the GT column"
         if j[better] <= j[worse]:
-            print(f"{better} gains over {worse} on no look-alike case: this is where it loses least")
-        fig = plot_mask_grid(grid, title=f"{better} and {worse} beside a look-alike (dashed in GT)")
+            print(f"{better} gains over {worse} on no look-alike case: this is the case where it comes closest")
+            title += f"\n({better} gains on no look-alike case: the closest one)"
+        fig = plot_mask_grid(grid, title=title)
         path = savefig(fig, figure.stem, figure.parent)
         print(f"wrote {path} (it shows the videos' frames: never commit it if they come from DAVIS)")
     return 0
@@ -704,7 +722,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="CHECKPOINT: a file, or multi / davis / synthetic for a shipped model (default: synthetic)",
     )
     p.add_argument("--no-baselines", action="store_true")
-    p.add_argument("--max-frames", type=_non_negative_int, default=0, help="first N frames of each video (0 = all)")
+    p.add_argument(
+        "--max-frames", type=_scored_frames, default=0, help="first N frames of each video (0 = all, else at least 3)"
+    )
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--out", default="", help="also write the table as CSV")
     p.add_argument(
@@ -716,8 +736,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         metavar="PNG",
         help="also draw, as a .png, the target and look-alike (on frames where both are in view) on which the "
-        "first of two or more --model gains most J over the second (videos with two or more targets first); "
-        "generated videos only",
+        "first of two or more --model gains most J over the second, in a video with two or more targets if it "
+        "gains in any; generated videos only",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="replace the --out, --per-sequence and --lookalike-figure files"
@@ -731,7 +751,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--variants", default="", help="comma-separated, e.g. DGMPM,EDM,PM (default: DGMPM,-EDM,-PM,-SAB,-SAB+CAB)"
     )
     p.add_argument("--no-baselines", action="store_true")
-    p.add_argument("--max-frames", type=_non_negative_int, default=0, help="first N frames of each video (0 = all)")
+    p.add_argument(
+        "--max-frames", type=_scored_frames, default=0, help="first N frames of each video (0 = all, else at least 3)"
+    )
     p.add_argument("--overwrite", action="store_true", help="retrain variants that already have a checkpoint")
     p.add_argument(
         "--reuse",

@@ -197,6 +197,21 @@ MATRIX = [
         "a_file is a file, not a folder",
     ),
     (
+        "12 compare --max-frames 2 scores no frame",
+        ["compare", "--max-frames", "2", "--no-baselines"],
+        "--max-frames: must be 0 (every frame) or at least 3",
+    ),
+    (
+        "12 ablation --max-frames 1 scores no frame",
+        ["ablation", "--max-frames", "1", "--out", "runs/a"],
+        "--max-frames: must be 0 (every frame) or at least 3",
+    ),
+    (
+        "12 compare two models without names",
+        ["compare", "--model", "synthetic", "davis", "--no-baselines"],
+        "a model given without NAME= is called 'DGMPM'",
+    ),
+    (
         "12 compare model named like a baseline",
         ["compare", "--model", "flow baseline=synthetic"],
         "'flow baseline' is the name of a baseline row",

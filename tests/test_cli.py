@@ -256,7 +256,6 @@ def test_compare_draws_the_lookalike_case_where_the_first_model_gains_most(tmp_p
     [
         (["--data", "PLAIN"], "needs generated videos"),
         (["--split", "ONLY_VAL_000"], "shows a target with its look-alike; choose videos"),
-        (["--max-frames", "1"], "within --max-frames 1; choose videos with look-alikes or raise --max-frames"),
     ],
 )
 def test_lookalike_figure_is_refused_before_scoring(tmp_path, capsys, monkeypatch, extra, message):
