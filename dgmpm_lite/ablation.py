@@ -29,6 +29,7 @@ grids in :mod:`dgmpm_lite.viz.ablation`, the choice of frames and the validation
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -367,17 +368,14 @@ def gain_score(results, better: str, worse: str, dataset=None, min_targets: int 
     last (gain ``-inf``).
     """
 
-    targets: dict[str, int] = {}
-
-    def count(name: str) -> int:
-        if name not in targets:
-            targets[name] = sum(o.get("role") == "target" for o in read_metadata(dataset, name)["objects"])
-        return targets[name]
+    @functools.cache
+    def targets(name: str) -> int:
+        return read_metadata(dataset, name)["num_objects"]  # the generator counts the targets
 
     def score(case: dict) -> tuple[bool, float]:
         means = case_scores(results, case, [better, worse])
         gain = means[better] - means[worse] if len(means) == 2 else float("-inf")
-        return (gain > 0 and (dataset is None or count(case["sequence"]) >= min_targets), gain)
+        return (gain > 0 and (dataset is None or targets(case["sequence"]) >= min_targets), gain)
 
     return score
 

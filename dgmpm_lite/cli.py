@@ -474,12 +474,12 @@ def _compare(args) -> int:
                 "--lookalike-figure: DAVIS scores none of the frames where a target is in view with its "
                 "look-alike (it skips each video's first and last); raise --max-frames"
             )
+        both = f"{better} {100 * j[better]:.1f}, {worse} {100 * j[worse]:.1f}"
         print(
             f"look-alike case: {case['sequence']}, target {case['object_id']}, frames {case['frame_ids']}; "
-            f"J on its scored frames: {better} {100 * j[better]:.1f}, {worse} {100 * j[worse]:.1f}"
+            f"J on its scored frames: {both}"
         )
-        title = f"{case['sequence']}, target {case['object_id']}: J {better} {100 * j[better]:.1f}, {worse} "
-        title += f"{100 * j[worse]:.1f}; its look-alike dashed in the GT column"
+        title = f"{case['sequence']}, target {case['object_id']}: J {both}; its look-alike dashed in the GT column"
         if j[better] <= j[worse]:
             print(f"{better} gains over {worse} on no look-alike case: this is the case where it comes closest")
             title += f"\n({better} gains on no look-alike case: the closest one)"
