@@ -239,13 +239,13 @@ def test_compare_draws_the_lookalike_case_where_the_first_model_gains_most(tmp_p
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert f"look-alike case: {many['sequence']}, target {many['object_id']}, frames {many['frame_ids']}" in printed
-    assert "new 70.0, old 50.0" in printed and "loses least" not in printed
+    assert "new 70.0, old 50.0" in printed and "on no look-alike case" not in printed
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "never commit it if they come from DAVIS" in printed
     before = png.read_bytes()
     assert main(argv) == 2  # an existing figure is kept without --overwrite
     assert "pass --overwrite" in capsys.readouterr().err and png.read_bytes() == before
-    # where the first model gains nowhere, the figure says it shows where it loses least
+    # where the first model gains nowhere, the output says the case is only the closest one
     monkeypatch.setattr(compare, "evaluate_methods", lambda *a, **k: {"new": old, "old": new})
     assert main([*argv, "--overwrite"]) == 0
     assert "new gains over old on no look-alike case" in capsys.readouterr().out
