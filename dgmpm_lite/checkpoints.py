@@ -199,14 +199,16 @@ def model_from_checkpoint(ckpt: dict, path: str | os.PathLike, device: str | tor
 
 def working_short_side(ckpt: dict) -> int | None:
     """The short side inference runs a checkpoint's model at: its config's ``working_size``
-    where set, else the short side of the frames it was trained on.
+    where set, else the short side of the frames it was trained on last (the last stage's
+    ``size`` where it has one, else the config's).
 
     A training checkpoint records its config; an exported one the config it was trained with.
     """
     cfg = trained_config(ckpt)
     if cfg.get("working_size"):
         return int(cfg["working_size"])
-    size = cfg.get("size")
+    stages = cfg.get("stages") or [{}]
+    size = stages[-1].get("size") or cfg.get("size")
     return int(min(size)) if size else None
 
 

@@ -24,7 +24,8 @@ from .model import MODEL_KEYS, DGMPMConfig
 @dataclass
 class Stage:
     """One training stage: which triplets, how many optimiser steps, which learning rate (and,
-    for a clip stage, which share of its generated videos is procedural)."""
+    for a clip stage, which share of its generated videos is procedural; for any stage, a frame
+    size of its own)."""
 
     name: str
     kind: str  # "static" (single images, IV-B-1 stage 1), "video" (stages 2-3) or "clip" (own predictions)
@@ -33,6 +34,9 @@ class Stage:
     # share of a clip stage's generated videos drawn with procedural textures instead of the
     # config's real cut-outs (``objects``): keeps what the synthetic videos teach
     procedural: float = 0.0
+    # [height, width] of this stage's frames instead of the config's ``size`` (None): lower
+    # resolution early buys cheaper steps; the model itself does not depend on the size
+    size: list[int] | None = None
 
 
 def canonical_stages(stages: list) -> list[dict]:
@@ -42,6 +46,15 @@ def canonical_stages(stages: list) -> list[dict]:
 
 
 STAGE_KINDS = ("static", "video", "clip")
+
+
+def _valid_size(size) -> bool:
+    """Whether ``size`` is [height, width], two whole numbers >= 32."""
+    return (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 32 for v in size)
+    )
 
 
 LOSSES = ("ce", "bootstrap")
@@ -129,9 +142,7 @@ class TrainConfig(DGMPMConfig):
 
     def validate(self) -> None:
         size = self.size
-        if not (
-            isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v >= 32 for v in size)
-        ):
+        if not _valid_size(size):
             raise ValueError(
                 f"size must be [height, width], two whole numbers >= 32 (e.g. --set size=[160,288]), got {size!r}"
             )
@@ -154,6 +165,11 @@ class TrainConfig(DGMPMConfig):
                 raise ValueError(f"stage {s.name!r}: kind must be one of {STAGE_KINDS}, got {s.kind!r}")
             if s.steps < 0 or s.lr <= 0:
                 raise ValueError(f"stage {s.name!r}: steps must be >= 0 and lr > 0")
+            if s.size is not None and not _valid_size(s.size):
+                raise ValueError(
+                    f"stage {s.name!r}: size must be [height, width], two whole numbers >= 32, or null "
+                    f"(the config's size), got {s.size!r}"
+                )
             if not 0 <= s.procedural <= 1:
                 raise ValueError(f"stage {s.name!r}: procedural is a share in [0, 1], got {s.procedural}")
             if s.procedural > 0 and (s.kind != "clip" or not self.objects or self.real_fraction >= 1):

@@ -104,11 +104,13 @@ def synthetic_stills(source: SyntheticVideoSource, count: int = STILLS) -> list[
 def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
     """The dataset of one stage, ``length`` samples: static or video triplets, or clips (mixed
     with real clips by ``real_fraction``, their generated videos with procedural ones by the
-    stage's ``procedural``); seeded by the run's seed and the stage's index."""
+    stage's ``procedural``), at the stage's ``size`` or else the config's; seeded by the run's
+    seed and the stage's index."""
     seed = cfg.seed * 1000 + cfg.stages.index(stage)
+    size = tuple(stage.size) if stage.size else cfg.size
     if stage.kind == "clip":
         kw = dict(
-            size=cfg.size,
+            size=size,
             length=length,
             clip_length=cfg.clip_length,
             max_objects=cfg.max_objects,
@@ -128,5 +130,5 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
     source = video_source(cfg)
     if stage.kind == "static":
         images = synthetic_stills(source) if cfg.data == "synthetic" else source
-        return StaticTripletDataset(images, size=cfg.size, length=length, seed=seed)
-    return VideoTripletDataset(source, size=cfg.size, length=length, max_prev_interval=cfg.max_prev_interval, seed=seed)
+        return StaticTripletDataset(images, size=size, length=length, seed=seed)
+    return VideoTripletDataset(source, size=size, length=length, max_prev_interval=cfg.max_prev_interval, seed=seed)

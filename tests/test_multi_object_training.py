@@ -294,6 +294,33 @@ def test_a_clip_stage_mixes_procedural_videos_into_its_cut_out_videos(fake_davis
             assert not torch.equal(mixed[i]["frames"], source[other][i]["frames"]), (i, other)
 
 
+def test_a_stage_can_train_at_a_frame_size_of_its_own(fake_davis):
+    """Lower resolution early: a stage's ``size`` resizes its frames, the others keep the config's."""
+    objects = {"root": str(fake_davis), "split": str(fake_davis / "train.txt"), "frame_step": 2}
+    clip = {"name": "small", "kind": "clip", "steps": 2, "lr": 1e-3, "size": [32, 48]}
+    cfg = load_config(
+        "smoke",
+        size=(48, 64),
+        synthetic={"num_frames": 6},
+        objects=objects,
+        stages=[clip, {**clip, "name": "full", "size": None}, {"name": "v", "kind": "video", "steps": 2, "lr": 1e-3}],
+    )
+    small, full = (stage_dataset(cfg, s, 2)[0] for s in cfg.stages[:2])
+    assert small["frames"].shape[-2:] == (32, 48) and small["labels"].shape[-2:] == (32, 48)
+    assert full["frames"].shape[-2:] == (48, 64)
+    cfg.stages[2].size = [40, 56]
+    assert stage_dataset(cfg, cfg.stages[2], 2)[0]["target_frame"].shape[-2:] == (40, 56)  # triplet stages too
+    assert json.loads(json.dumps(cfg.to_dict()))["stages"][0]["size"] == [32, 48]
+    # inference runs at the short side trained on last, unless the config names a working size
+    assert working_short_side({"config": cfg.to_dict()}) == 40
+    cfg.stages[2].size = None
+    assert working_short_side({"config": cfg.to_dict()}) == 48
+    assert working_short_side({"config": {**cfg.to_dict(), "working_size": 96}}) == 96
+    for bad in ([32], [16, 48], "small", [32.0, 48]):
+        with pytest.raises(ValueError, match="size must be \\[height, width\\].*or null"):
+            load_config("smoke", stages=[{**clip, "size": bad}])
+
+
 def test_a_checkpoint_saved_before_stages_had_procedural_still_resumes():
     cfg = load_config("smoke")
     saved = cfg.to_dict()
