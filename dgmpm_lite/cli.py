@@ -405,7 +405,7 @@ def _compare(args) -> int:
     from .compare import BASELINES, evaluate_methods
     from .data import DavisDataset
     from .data.metadata import fig8_candidates, has_metadata
-    from .viz import savefig
+    from .viz import colour_name, savefig
     from .viz.ablation import plot_mask_grid
     from .viz.tables import results_table, write_per_sequence_csv, write_results
 
@@ -476,10 +476,12 @@ def _compare(args) -> int:
             )
         both = f"{better} {100 * j[better]:.1f}, {worse} {100 * j[worse]:.1f}"
         print(
-            f"look-alike case: {case['sequence']}, target {case['object_id']}, frames {case['frame_ids']}; "
+            f"look-alike case: {case['sequence']}, target {case['object_id']} "
+            f"({colour_name(case['object_id'])} in the figure), frames {case['frame_ids']}; "
             f"J on its scored frames: {both}"
         )
-        title = f"{case['sequence']}, target {case['object_id']}: J {both}; its look-alike dashed in the GT column"
+        target = f"target {case['object_id']} ({colour_name(case['object_id'])})"
+        title = f"{case['sequence']}, {target}: J {both}; its look-alike dashed yellow"
         if j[better] <= j[worse]:
             print(f"{better} gains over {worse} on no look-alike case: this is the case where it comes closest")
             title += f"\n({better} gains on no look-alike case: the closest one)"

@@ -223,6 +223,7 @@ def test_compare_draws_the_lookalike_case_where_the_first_model_gains_most(tmp_p
     import dgmpm_lite.compare as compare
     from dgmpm_lite.data import DavisDataset, data_samples_root
     from dgmpm_lite.data.metadata import fig8_candidates, read_metadata
+    from dgmpm_lite.viz import colour_name
 
     data = DavisDataset(data_samples_root(), split="val")
     cases = fig8_candidates(data)["distractor"]
@@ -238,7 +239,12 @@ def test_compare_draws_the_lookalike_case_where_the_first_model_gains_most(tmp_p
     argv += ["--lookalike-figure", str(png)]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert f"look-alike case: {many['sequence']}, target {many['object_id']}, frames {many['frame_ids']}" in printed
+    colour = colour_name(many["object_id"])
+    assert colour in ("dark red", "green", "olive", "navy")  # a name a reader finds in the figure
+    assert (
+        f"look-alike case: {many['sequence']}, target {many['object_id']} ({colour} in the figure), "
+        f"frames {many['frame_ids']}"
+    ) in printed
     assert "new 70.0, old 50.0" in printed and "on no look-alike case" not in printed
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "never commit it if they come from DAVIS" in printed

@@ -15,7 +15,7 @@ import torch
 from dgmpm_lite.cli import main
 from dgmpm_lite.data import DAVIS_PALETTE
 from dgmpm_lite.device import resolve_device
-from dgmpm_lite.viz import overlay, plot_grid, savefig
+from dgmpm_lite.viz import colour_name, overlay, plot_grid, savefig
 
 
 def test_savefig_is_byte_identical_on_rerun(tmp_path):
@@ -45,6 +45,23 @@ def test_overlay_colours_objects_only():
     np.testing.assert_array_equal(img[0, 0], [128, 128, 128])
     with pytest.raises(ValueError, match="labels are"):
         overlay(frame, np.zeros((3, 3)))
+
+
+def test_colour_names_describe_the_palette_colours():
+    """A caption's colour name must fit the colour drawn: each channel off (0) or on (>0) as named."""
+    channels = {
+        "black": (0, 0, 0),
+        "dark red": (1, 0, 0),
+        "green": (0, 1, 0),
+        "olive": (1, 1, 0),
+        "navy": (0, 0, 1),
+        "purple": (1, 0, 1),
+        "teal": (0, 1, 1),
+        "grey": (1, 1, 1),
+    }
+    for object_id in range(8):
+        assert tuple(int(c > 0) for c in DAVIS_PALETTE[object_id]) == channels[colour_name(object_id)]
+    assert colour_name(9) == "palette colour 9"
 
 
 def test_resolve_device():

@@ -167,6 +167,16 @@ def plot_model_maps(frame, out, target_labels=None, title: str | None = None):
     return fig
 
 
+DAVIS_COLOUR_NAMES = ("black", "dark red", "green", "olive", "navy", "purple", "teal", "grey")
+"""Names of the first :data:`~dgmpm_lite.data.DAVIS_PALETTE` colours (id 0 is the background)."""
+
+
+def colour_name(object_id: int) -> str:
+    """How a figure's caption names object ``object_id``'s DAVIS colour ("palette colour N" past grey)."""
+    i = int(object_id)
+    return DAVIS_COLOUR_NAMES[i] if 0 <= i < len(DAVIS_COLOUR_NAMES) else f"palette colour {i}"
+
+
 ROLE_STYLES = {
     "distractor": ("yellow", "--", "look-alike or other non-target (not annotated)"),
     "salient": ("yellow", "--", None),

@@ -54,7 +54,8 @@ class MaskGrid:
 
     ``columns[0]`` is ``"GT"`` (the ground truth); ``labels[i, j]`` is column ``j`` on frame
     ``frame_ids[i]``; ``notes[i]`` says why that frame was chosen (may be empty); ``marks``
-    (F, H, W) bool, optional: pixels to outline in the GT column (e.g. a look-alike distractor).
+    (F, H, W) bool, optional: pixels to outline in every column (e.g. a look-alike distractor,
+    so that a method which paints it shows it).
     """
 
     sequence: str
@@ -70,7 +71,7 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
     """Draw one or more :class:`MaskGrid` stacked: rows = frames, columns = GT + methods.
 
     Each cell is the frame with that column's label map overlaid (DAVIS colours); a grid's
-    ``marks`` are outlined in the GT column the way look-alikes are everywhere
+    ``marks`` are outlined in every column the way look-alikes are everywhere
     (:data:`~dgmpm_lite.viz.ROLE_STYLES`). All grids must have the same columns. Returns the figure.
     """
 
@@ -91,8 +92,9 @@ def plot_mask_grid(grids, size: float = 1.9, title: str | None = None):
         note = g.notes[i] if i < len(g.notes) and g.notes[i] else ""
         row_titles.append(f"{g.sequence}\nframe {g.frame_ids[i]}" + (f"\n{note}" if note else ""))
     fig, axes = plot_grid(rows, row_titles=row_titles, size=size, title=title, row_title_rotation=0)
-    for r, (g, i) in enumerate(cells):  # the look-alike (not a target) outlined in the GT column
+    colour, style, _ = ROLE_STYLES["distractor"]
+    for r, (g, i) in enumerate(cells):  # the look-alike (not a target) outlined in every column
         if g.marks is not None and g.marks[i].any():
-            colour, style, _ = ROLE_STYLES["distractor"]
-            axes[r, 0].contour(g.marks[i], levels=[0.5], colors=colour, linestyles=style, linewidths=1.2)
+            for ax in axes[r]:
+                ax.contour(g.marks[i], levels=[0.5], colors=colour, linestyles=style, linewidths=1.2)
     return fig
