@@ -393,17 +393,33 @@ def test_fig8_cases_on_the_smoke_set(tmp_path):
     # a score picks among the candidates: here the one whose first frame is latest
     cands = fig8_candidates(data)
     assert occ in cands["occlusion"] and dis in cands["distractor"]
+    # a look-alike case shows only frames that DAVIS scores (neither the first nor the last)
+    assert all(0 < t < len(data[c["sequence"]]) - 1 for c in cands["distractor"] for t in c["frame_ids"])
     late = fig8_cases(data, score=lambda c: c["frame_ids"][0])
     assert late["distractor"]["frame_ids"][0] == max(c["frame_ids"][0] for c in cands["distractor"])
     # frames beyond max_frames are never used: the occlusion cannot be seen in 3 frames
     short = fig8_cases(data, max_frames=3)
     assert short["occlusion"] is None
-    assert short["distractor"] is not None and max(short["distractor"]["frame_ids"]) < 3
+    assert short["distractor"] is not None and set(short["distractor"]["frame_ids"]) == {1}  # the one scored
     # deterministic and refusing a folder without the generator's metadata
     assert fig8_cases(data) == cases
     (root / "Metadata").rename(root / "Metadata_moved")
     with pytest.raises(FileNotFoundError, match="metadata"):
         fig8_cases(data)
+
+
+def test_a_lookalike_case_shows_only_frames_that_davis_scores(monkeypatch):
+    """Target and look-alike visible in all six frames: the case spreads over 2..4, the later
+    scored frames, never the last (5), which DAVIS does not score."""
+    import dgmpm_lite.data.metadata as metadata
+
+    def obj(i, role, mimics=None):
+        return {"id": i, "role": role, "mimics": mimics, "per_frame": {"visible_px": [100] * 6}}
+
+    meta = {"num_frames": 6, "objects": [obj(1, "target"), obj(2, "distractor", mimics=1)]}
+    monkeypatch.setattr(metadata, "read_metadata", lambda dataset, name: meta)
+    (case,) = metadata.fig8_candidates(SimpleNamespace(names=["v"]))["distractor"]
+    assert case["frame_ids"] == [2, 3, 4] and case["distractor_ids"] == [2]
 
 
 def test_accuracy_vs_runtime_plot():

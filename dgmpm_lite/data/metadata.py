@@ -153,7 +153,8 @@ def fig8_candidates(dataset, max_frames: int = 0, num_frames: int = 3) -> dict[s
       after the occlusion has had time to show it). Videos without look-alikes come first.
     * ``"distractor"``: each target with a look-alike (``mimics``) visible in ``num_frames``
       frames spread over the last two thirds of the frames where both are visible (over all of
-      them when too few), where drift onto the look-alike has had time to build up.
+      them when too few), where drift onto the look-alike has had time to build up; only frames
+      that DAVIS scores (neither the first nor the last), so that a figure shows what its J measures.
     """
 
     out: dict[str, list[dict]] = {"occlusion": [], "distractor": []}
@@ -191,7 +192,7 @@ def fig8_candidates(dataset, max_frames: int = 0, num_frames: int = 3) -> dict[s
             tv, dv = target["per_frame"]["visible_px"], d["per_frame"]["visible_px"]
             if tv[0] <= 0:
                 continue
-            both = [t for t in range(1, n) if tv[t] >= 0.5 * tv[0] and dv[t] > 0]
+            both = [t for t in range(1, n - 1) if tv[t] >= 0.5 * tv[0] and dv[t] > 0]  # the scored frames
             later = [t for t in both if t >= n // 3]
             if not both:
                 continue
