@@ -475,13 +475,12 @@ def _compare(args) -> int:
                 "look-alike (it skips each video's first and last); raise --max-frames"
             )
         both = f"{better} {100 * j[better]:.1f}, {worse} {100 * j[worse]:.1f}"
+        target, colour = f"target {case['object_id']}", colour_name(case["object_id"])
         print(
-            f"look-alike case: {case['sequence']}, target {case['object_id']} "
-            f"({colour_name(case['object_id'])} in the figure), frames {case['frame_ids']}; "
+            f"look-alike case: {case['sequence']}, {target} ({colour} in the figure), frames {case['frame_ids']}; "
             f"J on its scored frames: {both}"
         )
-        target = f"target {case['object_id']} ({colour_name(case['object_id'])})"
-        title = f"{case['sequence']}, {target}: J {both}; its look-alike dashed yellow"
+        title = f"{case['sequence']}, {target} ({colour}): J {both}; its look-alike dashed yellow"
         if j[better] <= j[worse]:
             print(f"{better} gains over {worse} on no look-alike case: this is the case where it comes closest")
             title += f"\n({better} gains on no look-alike case: the closest one)"
