@@ -34,8 +34,9 @@ class Stage:
     # share of a clip stage's generated videos drawn with procedural textures instead of the
     # config's real cut-outs (``objects``): keeps what the synthetic videos teach
     procedural: float = 0.0
-    # [height, width] of this stage's frames instead of the config's ``size`` (None): lower
-    # resolution early buys cheaper steps; the model itself does not depend on the size
+    # [height, width] of this stage's frames (real crops and generated videos) instead of the
+    # config's ``size`` (None): lower resolution early buys cheaper steps, larger frames late
+    # train at the scale the model will run at; the model itself does not depend on the size
     size: list[int] | None = None
 
 

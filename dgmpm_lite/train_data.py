@@ -44,12 +44,20 @@ def validation_videos(cfg: TrainConfig):
     return DavisDataset(resolve_path(cfg.val_data), split=resolve_split(cfg.val_split))
 
 
-def video_source(cfg: TrainConfig, split: str | None = None, data: str | None = None, painted: bool = True):
+def video_source(
+    cfg: TrainConfig,
+    split: str | None = None,
+    data: str | None = None,
+    painted: bool = True,
+    size: tuple[int, int] | None = None,
+):
     """The training videos: the endless synthetic generator (painted with ``cfg.objects``'s
-    real cut-outs when given, unless ``painted`` is false) or a DAVIS folder."""
+    real cut-outs when given, unless ``painted`` is false), drawn at ``size`` (else the config's),
+    or a DAVIS folder (frames at their own size)."""
     data = data or cfg.data
     if data == "synthetic":
-        synth = SyntheticConfig(**{"height": cfg.size[0], "width": cfg.size[1], **cfg.synthetic})
+        height, width = size or cfg.size
+        synth = SyntheticConfig(**{"height": height, "width": width, **cfg.synthetic})
         objects = None
         if cfg.objects and painted:
             spec = cfg.objects
@@ -104,8 +112,8 @@ def synthetic_stills(source: SyntheticVideoSource, count: int = STILLS) -> list[
 def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
     """The dataset of one stage, ``length`` samples: static or video triplets, or clips (mixed
     with real clips by ``real_fraction``, their generated videos with procedural ones by the
-    stage's ``procedural``), at the stage's ``size`` or else the config's; seeded by the run's
-    seed and the stage's index."""
+    stage's ``procedural``), at the stage's ``size`` or else the config's (generated videos are
+    drawn at that size, not resized to it); seeded by the run's seed and the stage's index."""
     seed = cfg.seed * 1000 + cfg.stages.index(stage)
     size = tuple(stage.size) if stage.size else cfg.size
     if stage.kind == "clip":
@@ -117,9 +125,9 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
             max_skip=cfg.max_prev_interval,
             seed=seed,
         )
-        generated = None if cfg.real_fraction >= 1 else ClipDataset(video_source(cfg, data="synthetic"), **kw)
+        generated = None if cfg.real_fraction >= 1 else ClipDataset(video_source(cfg, data="synthetic", size=size), **kw)
         if generated is not None and stage.procedural > 0:
-            plain = ClipDataset(video_source(cfg, data="synthetic", painted=False), **kw)
+            plain = ClipDataset(video_source(cfg, data="synthetic", painted=False, size=size), **kw)
             generated = _Interleave(generated, plain, stage.procedural, skip=cfg.real_fraction)
         real = ClipDataset(video_source(cfg), **kw) if cfg.real_fraction > 0 else None
         return (
@@ -127,7 +135,7 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
             if real is None
             else (real if generated is None else _Interleave(generated, real, cfg.real_fraction))
         )
-    source = video_source(cfg)
+    source = video_source(cfg, size=size)
     if stage.kind == "static":
         images = synthetic_stills(source) if cfg.data == "synthetic" else source
         return StaticTripletDataset(images, size=size, length=length, seed=seed)

@@ -295,7 +295,8 @@ def test_a_clip_stage_mixes_procedural_videos_into_its_cut_out_videos(fake_davis
 
 
 def test_a_stage_can_train_at_a_frame_size_of_its_own(fake_davis):
-    """Lower resolution early: a stage's ``size`` resizes its frames, the others keep the config's."""
+    """A stage's ``size`` (lower resolution early, larger frames late) sets its frames' size and the
+    size its generated videos are drawn at; the other stages keep the config's."""
     objects = {"root": str(fake_davis), "split": str(fake_davis / "train.txt"), "frame_step": 2}
     clip = {"name": "small", "kind": "clip", "steps": 2, "lr": 1e-3, "size": [32, 48]}
     cfg = load_config(
@@ -308,6 +309,10 @@ def test_a_stage_can_train_at_a_frame_size_of_its_own(fake_davis):
     small, full = (stage_dataset(cfg, s, 2)[0] for s in cfg.stages[:2])
     assert small["frames"].shape[-2:] == (32, 48) and small["labels"].shape[-2:] == (32, 48)
     assert full["frames"].shape[-2:] == (48, 64)
+    # generated videos are drawn at the stage's size, not drawn at the config's and resized
+    cfg.real_fraction = 0.0
+    for stage, shape in zip(cfg.stages[:2], [(32, 48), (48, 64)]):
+        assert stage_dataset(cfg, stage, 2).videos[0].frame(0).shape[:2] == shape
     cfg.stages[2].size = [40, 56]
     assert stage_dataset(cfg, cfg.stages[2], 2)[0]["target_frame"].shape[-2:] == (40, 56)  # triplet stages too
     assert json.loads(json.dumps(cfg.to_dict()))["stages"][0]["size"] == [32, 48]
