@@ -125,7 +125,9 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
             max_skip=cfg.max_prev_interval,
             seed=seed,
         )
-        generated = None if cfg.real_fraction >= 1 else ClipDataset(video_source(cfg, data="synthetic", size=size), **kw)
+        generated = None
+        if cfg.real_fraction < 1:
+            generated = ClipDataset(video_source(cfg, data="synthetic", size=size), **kw)
         if generated is not None and stage.procedural > 0:
             plain = ClipDataset(video_source(cfg, data="synthetic", painted=False, size=size), **kw)
             generated = _Interleave(generated, plain, stage.procedural, skip=cfg.real_fraction)
