@@ -128,9 +128,9 @@ def stage_dataset(cfg: TrainConfig, stage: Stage, length: int):
         generated = None
         if cfg.real_fraction < 1:
             generated = ClipDataset(video_source(cfg, data="synthetic", size=size), **kw)
-        if generated is not None and stage.procedural > 0:
-            plain = ClipDataset(video_source(cfg, data="synthetic", painted=False, size=size), **kw)
-            generated = _Interleave(generated, plain, stage.procedural, skip=cfg.real_fraction)
+            if stage.procedural > 0:
+                plain = ClipDataset(video_source(cfg, data="synthetic", painted=False, size=size), **kw)
+                generated = _Interleave(generated, plain, stage.procedural, skip=cfg.real_fraction)
         real = ClipDataset(video_source(cfg), **kw) if cfg.real_fraction > 0 else None
         return (
             generated
